@@ -1,0 +1,1 @@
+"""Fingerprints and indexes for text, images and audio (see module docs)."""

@@ -1,0 +1,112 @@
+"""The shapes of a registry lookup, shared by the registry, its clients and the scanner.
+
+A lookup asks, for a batch of items, which registered works each one matches and
+what the owners of those works prefer. The registry answers it over HTTP
+(``POST /lookup``), in process, or from an offline snapshot; the scanner only
+ever sees :class:`RegistryClient`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from mediamanager.model import Fingerprint, MediaType, Preferences
+
+__all__ = ["LookupQuery", "LookupResult", "RegistryClient", "RegistryInfo", "WorkMatch"]
+
+
+@dataclass(frozen=True)
+class LookupQuery:
+    """One item to look up: its exact hash and/or matching-grade fingerprints."""
+
+    item_id: str
+    sha256: str | None = None
+    media_type: MediaType | None = None
+    fingerprints: tuple[Fingerprint, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.item_id,
+            "sha256": self.sha256,
+            "media_type": None if self.media_type is None else self.media_type.value,
+            "fingerprints": [f.to_dict() for f in self.fingerprints],
+        }
+
+
+@dataclass(frozen=True)
+class WorkMatch:
+    """A registered work matched by a query, with its owner's effective preferences."""
+
+    work_id: str
+    score: float
+    kind: str
+    owner_id: str
+    owner_name: str
+    title: str
+    iscc: str
+    preferences: Preferences
+    disputed: bool = False
+    claimants: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "work_id": self.work_id,
+            "score": self.score,
+            "kind": self.kind,
+            "owner_id": self.owner_id,
+            "owner_name": self.owner_name,
+            "title": self.title,
+            "iscc": self.iscc,
+            "preferences": self.preferences.to_dict(effective=True),
+            "disputed": self.disputed,
+            "claimants": list(self.claimants),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WorkMatch:
+        return cls(
+            work_id=d["work_id"],
+            score=float(d["score"]),
+            kind=d["kind"],
+            owner_id=d["owner_id"],
+            owner_name=d.get("owner_name", ""),
+            title=d.get("title", ""),
+            iscc=d.get("iscc", ""),
+            preferences=Preferences.from_dict(d.get("preferences", {})),
+            disputed=bool(d.get("disputed", False)),
+            claimants=tuple(d.get("claimants", ())),
+        )
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """The matches for one query, best first (empty when nothing matched)."""
+
+    item_id: str
+    matches: tuple[WorkMatch, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RegistryInfo:
+    """Which registry answered: a server URL or a snapshot, with its version and content hash."""
+
+    source: str
+    version: str
+    sha256: str
+
+
+@runtime_checkable
+class RegistryClient(Protocol):
+    """The one seam between the scanner and a registry.
+
+    Implementations: an offline snapshot, the in-process registry and the HTTP
+    API. ``lookup`` raises :class:`~mediamanager.errors.RegistryUnavailableError`
+    when the registry cannot be reached; it never returns "no match" for a
+    failure.
+    """
+
+    def info(self) -> RegistryInfo: ...
+
+    def lookup(self, queries: Sequence[LookupQuery]) -> list[LookupResult]: ...
