@@ -25,9 +25,11 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "mediamanager.cli.registry_cmds",
     "mediamanager.cli.signals_cmds",
+    "mediamanager.cli.signals_embed_cmds",
     "mediamanager.cli.fingerprint_cmds",
     "mediamanager.cli.scan_cmds",
     "mediamanager.cli.provenance_cmds",
+    "mediamanager.cli.text_watermark_cmds",
 )
 
 

@@ -1,0 +1,1 @@
+"""Reusable, seeded alteration suites for matching benchmarks and recall tests (one module per media)."""

@@ -1,0 +1,54 @@
+"""Typed dependencies: each route declares what it needs and gets it validated, or a 4xx, before it runs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from mediamanager.registry.service import Owner, RegistryService, WorkRecord
+from mediamanager.settings import Settings
+
+__all__ = ["CurrentOwner", "EngineDep", "ExistingWork", "ServiceDep", "SettingsDep"]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from POST /owners or POST /tokens.")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> sa.Engine:
+    engine: sa.Engine = request.app.state.engine
+    return engine
+
+
+def get_service(request: Request) -> RegistryService:
+    service: RegistryService = request.app.state.service
+    return service
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[sa.Engine, Depends(get_engine)]
+ServiceDep = Annotated[RegistryService, Depends(get_service)]
+
+
+def get_current_owner(
+    service: ServiceDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Owner:
+    """The owner whose token came in ``Authorization: Bearer``; AuthError (401) otherwise."""
+    return service.authenticate(None if credentials is None else credentials.credentials)
+
+
+CurrentOwner = Annotated[Owner, Depends(get_current_owner)]
+
+
+def get_existing_work(work_id: str, owner: CurrentOwner, service: ServiceDep) -> WorkRecord:
+    """The caller's work ``work_id``; another owner's work answers 404 exactly like a missing one."""
+    return service.get_work(owner, work_id)
+
+
+ExistingWork = Annotated[WorkRecord, Depends(get_existing_work)]

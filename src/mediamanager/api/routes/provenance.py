@@ -1,0 +1,154 @@
+"""Soft-binding resolution routes, shaped like the C2PA Soft Binding Resolution API (1.0.0).
+
+* ``GET /matches/byBinding?alg=&value=``: manifest ids stored under a soft binding.
+* ``POST /matches/byContent``: upload an image (raw body); the server reads its watermark, then falls
+  back to its PDQ fingerprint.
+* ``GET /manifests/{manifest_id}``: the manifest (JSON; the raw C2PA manifest store with
+  ``Accept: application/c2pa`` when it was stored).
+* ``POST /manifests``: store a manifest (JSON body) behind a bearer token. The accepted token's
+  SHA-256 (hex) comes from ``app.state.provenance_token_sha256`` or the environment variable
+  ``MEDIAMANAGER_PROVENANCE_TOKEN_SHA256``; with neither set, writes are refused.
+
+The routes read ``request.app.state.engine`` (a SQLAlchemy engine whose schema includes Alembic
+revision ``0002``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from mediamanager.errors import ConflictError, InputError, NotFoundError
+from mediamanager.provenance.repository import ManifestRecord, ManifestRepository, SoftBinding
+
+__all__ = ["MAX_CONTENT_BYTES", "router"]
+
+MAX_CONTENT_BYTES = 32 * 1024 * 1024
+TOKEN_ENV = "MEDIAMANAGER_PROVENANCE_TOKEN_SHA256"
+
+router = APIRouter(tags=["provenance"])
+
+
+def get_repository(request: Request) -> ManifestRepository:
+    return ManifestRepository(request.app.state.engine)
+
+
+RepositoryDep = Annotated[ManifestRepository, Depends(get_repository)]
+
+
+def require_writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """Allow the request only with the configured bearer token (compared by SHA-256, in constant time)."""
+    expected = getattr(request.app.state, "provenance_token_sha256", None) or os.environ.get(TOKEN_ENV)
+    if not expected:
+        raise HTTPException(403, "manifest writes are disabled on this server")
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    given = hashlib.sha256(authorization[7:].strip().encode("utf-8")).hexdigest()
+    if not hmac.compare_digest(given, expected.lower()):
+        raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
+
+
+class Match(BaseModel):
+    manifestId: str
+    method: str | None = None
+    similarityScore: float | None = None
+
+
+class MatchList(BaseModel):
+    matches: list[Match]
+
+
+class SoftBindingIn(BaseModel):
+    alg: str = Field(min_length=1, max_length=128)
+    value: str = Field(min_length=1, max_length=512)
+
+
+class ManifestCreate(BaseModel):
+    manifestId: str = Field(min_length=1, max_length=255)
+    format: str = Field(min_length=1, max_length=100)
+    manifest: dict[str, Any]
+    manifestBytes: str | None = Field(default=None, description="base64 of the C2PA manifest store")
+    pdq: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    pdqQuality: int | None = Field(default=None, ge=0, le=100)
+    softBindings: list[SoftBindingIn] = Field(default_factory=list, max_length=64)
+
+
+@router.get("/matches/byBinding", response_model=MatchList)
+def matches_by_binding(
+    repo: RepositoryDep,
+    alg: Annotated[str, Query(min_length=1, max_length=128)],
+    value: Annotated[str, Query(min_length=1, max_length=512)],
+) -> MatchList:
+    """Manifest ids stored under the soft binding ``alg``/``value`` (value base64, as in the assertion)."""
+    return MatchList(matches=[Match(manifestId=m, method="binding") for m in repo.by_binding(alg, value)])
+
+
+@router.post("/matches/byContent", response_model=MatchList)
+async def matches_by_content(request: Request, repo: RepositoryDep) -> MatchList:
+    """Find manifests for an uploaded image: watermark first, PDQ fingerprint second."""
+    from starlette.concurrency import run_in_threadpool
+
+    from mediamanager.provenance.resolve import resolve_image_bytes
+
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_CONTENT_BYTES:
+        raise HTTPException(413, f"content larger than {MAX_CONTENT_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_CONTENT_BYTES:
+            raise HTTPException(413, f"content larger than {MAX_CONTENT_BYTES} bytes")
+    if not body:
+        raise HTTPException(400, "empty body: send the asset bytes")
+    try:
+        found = await run_in_threadpool(resolve_image_bytes, bytes(body), repo)
+    except InputError as exc:
+        raise HTTPException(415 if "not an image" in str(exc) else 400, str(exc)) from None
+    score = None if found.pdq_distance is None else round(1.0 - found.pdq_distance / 256, 4)
+    return MatchList(
+        matches=[Match(manifestId=m, method=found.method, similarityScore=score) for m in found.manifest_ids]
+    )
+
+
+@router.get("/manifests/{manifest_id:path}", response_model=None)
+def get_manifest(manifest_id: str, repo: RepositoryDep, request: Request) -> Response | dict[str, Any]:
+    """The stored manifest: JSON, or the C2PA manifest store bytes when asked for ``application/c2pa``."""
+    try:
+        record = repo.get(manifest_id)
+    except NotFoundError:
+        raise HTTPException(404, "no such manifest") from None
+    if "application/c2pa" in request.headers.get("accept", "") and record.manifest_bytes:
+        return Response(record.manifest_bytes, media_type="application/c2pa")
+    return record.public()
+
+
+@router.post("/manifests", status_code=201, dependencies=[Depends(require_writer)])
+def create_manifest(body: ManifestCreate, repo: RepositoryDep) -> dict[str, str]:
+    """Store a manifest and its soft bindings (token required)."""
+    try:
+        raw = base64.b64decode(body.manifestBytes, validate=True) if body.manifestBytes else None
+    except (binascii.Error, ValueError):
+        raise HTTPException(422, "manifestBytes is not base64") from None
+    record = ManifestRecord(
+        manifest_id=body.manifestId,
+        format=body.format,
+        manifest_json=body.manifest,
+        manifest_bytes=raw,
+        pdq=body.pdq,
+        pdq_quality=body.pdqQuality,
+        bindings=tuple(SoftBinding(b.alg, b.value) for b in body.softBindings),
+    )
+    try:
+        repo.add(record)
+    except ConflictError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"manifestId": record.manifest_id}

@@ -1,0 +1,149 @@
+"""Works: register (fingerprints only, or upload), read, change, withdraw; per-work preferences and disputes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+
+from mediamanager.api.deps import CurrentOwner, ExistingWork, ServiceDep, SettingsDep
+from mediamanager.api.schemas import (
+    DisputePublic,
+    EffectivePreferences,
+    PreferencesIn,
+    PreferencesPublic,
+    WorkCreate,
+    WorkPublic,
+    WorkRegistered,
+    WorkUpdate,
+)
+from mediamanager.errors import InputError, MediaTooLargeError
+from mediamanager.model import MediaType, parse_preference_spec
+from mediamanager.registry.service import WorkInput
+
+router = APIRouter(prefix="/works", tags=["works"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkRegistered)
+def register_fingerprints(
+    body: WorkCreate,
+    owner: CurrentOwner,
+    service: ServiceDep,
+    response: Response,
+    if_exists: Annotated[str, Query(pattern="^(error|return)$")] = "error",
+) -> WorkRegistered:
+    """Register a work from fingerprints the client computed (`mediamanager register --fingerprints-only`)."""
+    data = WorkInput(
+        media_type=body.media_type,
+        sha256=body.sha256,
+        iscc=body.iscc,
+        fingerprints=tuple(f.to_model() for f in body.fingerprints),
+        title=body.title,
+        creator=body.creator,
+        aliases=tuple(body.aliases),
+        source_urls=tuple(body.source_urls),
+        collection=body.collection,
+        size_bytes=body.size_bytes,
+        preferences=None if body.preferences is None else body.preferences.to_model(),
+    )
+    result = service.register_work(owner, data, if_exists=if_exists)
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return WorkRegistered.of(result)
+
+
+@router.post("/upload", status_code=status.HTTP_201_CREATED, response_model=WorkRegistered)
+def register_upload(
+    owner: CurrentOwner,
+    service: ServiceDep,
+    settings: SettingsDep,
+    response: Response,
+    file: Annotated[
+        UploadFile, File(description="The work's content; fingerprinted here, kept only if asked.")
+    ],
+    media_type: Annotated[MediaType | None, Form()] = None,
+    title: Annotated[str, Form(max_length=500)] = "",
+    creator: Annotated[str, Form(max_length=300)] = "",
+    aliases: Annotated[list[str] | None, Form()] = None,
+    source_urls: Annotated[list[str] | None, Form()] = None,
+    collection: Annotated[str | None, Form(max_length=200)] = None,
+    preferences: Annotated[str | None, Form(max_length=10_000, description="e.g. genai-train=deny")] = None,
+    keep_content: Annotated[bool | None, Form()] = None,
+    if_exists: Annotated[str, Form(pattern="^(error|return)$")] = "error",
+) -> WorkRegistered:
+    """Upload content: the server computes sha256, ISCC and matching fingerprints, then discards the bytes
+    unless `keep_content` is true."""
+    prefs = parse_preference_spec(preferences, location="api") if preferences else None
+    limit = settings.max_upload_bytes
+    content = file.file.read(limit + 1)
+    if len(content) > limit:
+        raise MediaTooLargeError(f"upload is larger than the limit of {limit} bytes")
+    if not content:
+        raise InputError("the upload is empty")
+    result = service.register_content(
+        owner,
+        content,
+        filename=file.filename,
+        media_type=media_type,
+        keep_content=keep_content,
+        title=title,
+        creator=creator,
+        aliases=aliases or (),
+        source_urls=source_urls or (),
+        collection=collection,
+        preferences=prefs,
+        if_exists=if_exists,
+    )
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return WorkRegistered.of(result)
+
+
+@router.get("", response_model=list[WorkPublic])
+def list_works(
+    owner: CurrentOwner,
+    service: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[WorkPublic]:
+    return [WorkPublic.of(w) for w in service.list_works(owner, limit=limit, offset=offset)]
+
+
+@router.get("/{work_id}", response_model=WorkPublic)
+def get_work(work: ExistingWork) -> WorkPublic:
+    return WorkPublic.of(work)
+
+
+@router.patch("/{work_id}", response_model=WorkPublic)
+def update_work(work: ExistingWork, body: WorkUpdate, owner: CurrentOwner, service: ServiceDep) -> WorkPublic:
+    return WorkPublic.of(service.update_work(owner, work.id, body.model_dump(exclude_unset=True)))
+
+
+@router.delete("/{work_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_work(work: ExistingWork, owner: CurrentOwner, service: ServiceDep) -> Response:
+    """Withdraw the claim: the work, its fingerprints, preferences and disputes are removed."""
+    service.delete_work(owner, work.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{work_id}/preferences", response_model=EffectivePreferences)
+def effective_preferences(
+    work: ExistingWork, owner: CurrentOwner, service: ServiceDep
+) -> EffectivePreferences:
+    """The work's effective preferences; each rule's evidence names the level (work, collection, domain) that decided."""
+    prefs = service.work_preferences(owner, work.id)
+    return EffectivePreferences(work_id=work.id, rules=prefs.to_dict(effective=True)["rules"])
+
+
+@router.put("/{work_id}/preferences", response_model=PreferencesPublic)
+def set_work_preferences(
+    work: ExistingWork, body: PreferencesIn, owner: CurrentOwner, service: ServiceDep
+) -> PreferencesPublic:
+    return PreferencesPublic.of(
+        service.set_preferences(owner, "work", work.id, body.to_model(f"work:{work.id}"))
+    )
+
+
+@router.get("/{work_id}/disputes", response_model=list[DisputePublic])
+def work_disputes(work: ExistingWork, owner: CurrentOwner, service: ServiceDep) -> list[DisputePublic]:
+    return [DisputePublic.of(d) for d in service.disputes_for(owner, work_id=work.id)]

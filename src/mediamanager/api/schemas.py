@@ -1,0 +1,356 @@
+"""The API's request and response shapes: one family of schemas per entity (Create / Update / Public)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mediamanager.errors import InvalidPreferenceError
+from mediamanager.model import (
+    Conditions,
+    Evidence,
+    Fingerprint,
+    MediaType,
+    Preferences,
+    Purpose,
+    Rule,
+    Use,
+    parse_preference_spec,
+)
+from mediamanager.registry.service import (
+    DisputeRecord,
+    DomainRecord,
+    NewToken,
+    Owner,
+    PreferenceRecord,
+    Registration,
+    TokenInfo,
+    WorkRecord,
+)
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- fingerprints
+class FingerprintIn(BaseModel):
+    """One matching-grade fingerprint as the fingerprint package encodes it."""
+
+    model_config = _STRICT
+    kind: str = Field(min_length=1, max_length=32, examples=["minhash"])
+    value: str = Field(min_length=1, max_length=65536)
+    size: int | None = Field(default=None, ge=0)
+    part: int = Field(default=0, ge=0, le=100_000)
+
+    def to_model(self) -> Fingerprint:
+        return Fingerprint(self.kind, self.value, self.size, self.part)
+
+
+# ----------------------------------------------------------------- preferences
+class RuleIn(BaseModel):
+    model_config = _STRICT
+    use: Use
+    conditions: dict[str, Any] | None = None
+
+
+class PreferencesIn(BaseModel):
+    """Preferences as the compact spec (``genai-train=deny,search=allow``) or as rules per purpose."""
+
+    model_config = _STRICT
+    spec: str | None = Field(default=None, max_length=10_000, examples=["genai-train=deny,search=allow"])
+    rules: dict[str, RuleIn] | None = None
+
+    def to_model(self, location: str = "api") -> Preferences:
+        """Validated :class:`Preferences`; unknown purposes or conditions raise InvalidPreferenceError."""
+        if (self.spec is None) == (self.rules is None):
+            raise InvalidPreferenceError("give exactly one of 'spec' or 'rules'")
+        if self.spec is not None:
+            return parse_preference_spec(self.spec, source="declared", location=location)
+        rules: dict[Purpose, Rule] = {}
+        for name, r in (self.rules or {}).items():
+            purpose = Purpose.parse(name)
+            try:
+                cond = Conditions.from_dict(r.conditions)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise InvalidPreferenceError(f"{name}: bad conditions: {exc}") from None
+            use = r.use
+            if use is Use.ALLOW and not cond.is_empty():
+                use = Use.ALLOW_IF
+            if use is Use.ALLOW_IF and cond.is_empty():
+                raise InvalidPreferenceError(f"{name}: allow-if needs at least one condition")
+            raw = f"{purpose.value}={use.value}" + (f":{cond.describe()}" if not cond.is_empty() else "")
+            ev = Evidence(
+                source="declared", raw=raw, location=location, purpose=purpose, use=use, conditions=cond
+            )
+            rules[purpose] = Rule(use, cond, (ev,))
+        return Preferences(rules)
+
+
+class PreferencesPublic(BaseModel):
+    id: str
+    scope: str
+    target: str
+    rules: dict[str, Any]
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, r: PreferenceRecord) -> PreferencesPublic:
+        return cls(
+            id=r.id,
+            scope=r.scope,
+            target=r.target,
+            rules=r.preferences.to_dict()["rules"],
+            updated_at=r.updated_at,
+        )
+
+
+class DomainPreferencesIn(PreferencesIn):
+    pattern: str = Field(min_length=1, max_length=500, examples=["example.com/photos/*"])
+
+
+# ---------------------------------------------------------------------- owners
+class OwnerCreate(BaseModel):
+    model_config = _STRICT
+    display_name: str = Field(min_length=1, max_length=200)
+    kind: Literal["person", "organisation"] = "person"
+    email: str | None = Field(default=None, max_length=320)
+
+
+class OwnerPublic(BaseModel):
+    id: str
+    kind: str
+    display_name: str
+
+    @classmethod
+    def of(cls, o: Owner) -> OwnerPublic:
+        return cls(id=o.id, kind=o.kind, display_name=o.display_name)
+
+
+class OwnerPrivate(OwnerPublic):
+    email: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, o: Owner) -> OwnerPrivate:
+        return cls(id=o.id, kind=o.kind, display_name=o.display_name, email=o.email, created_at=o.created_at)
+
+
+# ---------------------------------------------------------------------- tokens
+class TokenCreate(BaseModel):
+    model_config = _STRICT
+    label: str = Field(default="", max_length=200)
+
+
+class TokenPublic(BaseModel):
+    id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, t: TokenInfo) -> TokenPublic:
+        return cls(id=t.id, label=t.label, created_at=t.created_at, revoked_at=t.revoked_at)
+
+
+class TokenIssued(TokenPublic):
+    """A new token; ``token`` is shown only this once."""
+
+    token: str
+
+    @classmethod
+    def issued(cls, t: NewToken) -> TokenIssued:
+        i = t.info
+        return cls(id=i.id, label=i.label, created_at=i.created_at, revoked_at=i.revoked_at, token=t.secret)
+
+
+class OwnerCreated(BaseModel):
+    owner: OwnerPrivate
+    token: TokenIssued
+
+
+# ----------------------------------------------------------------------- works
+class WorkBase(BaseModel):
+    model_config = _STRICT
+    title: str = Field(default="", max_length=500)
+    creator: str = Field(default="", max_length=300)
+    aliases: list[str] = Field(default_factory=list, max_length=100)
+    source_urls: list[str] = Field(default_factory=list, max_length=1000)
+    collection: str | None = Field(default=None, max_length=200)
+
+
+class WorkCreate(WorkBase):
+    """Register a work from fingerprints computed by the client: the content never leaves its machine."""
+
+    media_type: MediaType
+    sha256: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
+    iscc: str = Field(default="", max_length=120)
+    fingerprints: list[FingerprintIn] = Field(default_factory=list, max_length=256)
+    size_bytes: int | None = Field(default=None, ge=0)
+    preferences: PreferencesIn | None = None
+
+
+class WorkUpdate(BaseModel):
+    model_config = _STRICT
+    title: str | None = Field(default=None, max_length=500)
+    creator: str | None = Field(default=None, max_length=300)
+    aliases: list[str] | None = Field(default=None, max_length=100)
+    source_urls: list[str] | None = Field(default=None, max_length=1000)
+    collection: str | None = Field(default=None, max_length=200)
+
+
+class FingerprintPublic(BaseModel):
+    kind: str
+    value: str
+    size: int | None
+    part: int
+
+
+class WorkPublic(BaseModel):
+    id: str
+    owner_id: str
+    media_type: MediaType
+    title: str
+    creator: str
+    aliases: list[str]
+    source_urls: list[str]
+    collection: str | None
+    sha256: str
+    iscc: str
+    size_bytes: int | None
+    status: str
+    content_kept: bool
+    created_at: datetime
+    updated_at: datetime
+    fingerprints: list[FingerprintPublic] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, w: WorkRecord) -> WorkPublic:
+        return cls(
+            id=w.id,
+            owner_id=w.owner_id,
+            media_type=w.media_type,
+            title=w.title,
+            creator=w.creator,
+            aliases=list(w.aliases),
+            source_urls=list(w.source_urls),
+            collection=w.collection,
+            sha256=w.sha256,
+            iscc=w.iscc,
+            size_bytes=w.size_bytes,
+            status=w.status,
+            content_kept=w.content_kept,
+            created_at=w.created_at,
+            updated_at=w.updated_at,
+            fingerprints=[FingerprintPublic(**f.to_dict()) for f in w.fingerprints],
+        )
+
+
+class DisputePublic(BaseModel):
+    id: str
+    work_id: str
+    other_work_id: str
+    other_owner_id: str
+    other_owner_name: str
+    kind: str
+    score: float
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: DisputeRecord) -> DisputePublic:
+        return cls(**d.__dict__)
+
+
+class WorkRegistered(BaseModel):
+    work: WorkPublic
+    created: bool
+    disputes: list[DisputePublic]
+
+    @classmethod
+    def of(cls, r: Registration) -> WorkRegistered:
+        return cls(
+            work=WorkPublic.of(r.work), created=r.created, disputes=[DisputePublic.of(d) for d in r.disputes]
+        )
+
+
+class EffectivePreferences(BaseModel):
+    work_id: str
+    rules: dict[str, Any]
+
+
+# ---------------------------------------------------------------------- lookup
+class LookupItem(BaseModel):
+    model_config = _STRICT
+    id: str = Field(min_length=1, max_length=500)
+    sha256: str | None = Field(default=None, min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
+    media_type: MediaType | None = None
+    fingerprints: list[FingerprintIn] = Field(default_factory=list, max_length=256)
+
+
+class LookupRequest(BaseModel):
+    model_config = _STRICT
+    items: list[LookupItem] = Field(max_length=10_000)
+
+
+class RegistryInfoPublic(BaseModel):
+    source: str
+    version: str
+    sha256: str
+
+
+class LookupResultPublic(BaseModel):
+    id: str
+    matches: list[dict[str, Any]]
+
+
+class LookupResponse(BaseModel):
+    registry: RegistryInfoPublic
+    results: list[LookupResultPublic]
+
+
+# --------------------------------------------------------------------- domains
+class DomainCreate(BaseModel):
+    model_config = _STRICT
+    domain: str = Field(min_length=1, max_length=260, examples=["example.com"])
+
+
+class DomainPublic(BaseModel):
+    id: str
+    domain: str
+    token: str
+    verified: bool
+    verified_at: datetime | None
+    verification_url: str
+
+    @classmethod
+    def of(cls, d: DomainRecord, scheme: str) -> DomainPublic:
+        from mediamanager.registry.verify import verification_url
+
+        return cls(
+            id=d.id,
+            domain=d.domain,
+            token=d.token,
+            verified=d.verified,
+            verified_at=d.verified_at,
+            verification_url=verification_url(d.domain, scheme),
+        )
+
+
+class OwnerSignals(BaseModel):
+    """An owner's domain preferences rendered in every format crawlers read."""
+
+    owner_id: str
+    domain: str
+    robots_txt: str
+    content_usage: str
+    content_signal: str
+    ai_txt: str
+    tdmrep_json: Any
+
+
+class AuditReportPublic(BaseModel):
+    ok: bool
+    entries: int
+    head_hash: str
+    first_bad_seq: int | None
+    problem: str | None

@@ -1,0 +1,473 @@
+"""Registry commands: serve, demo, owners/tokens, register, bulk-register, prefs, lookup, export, audit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+__all__ = ["register"]
+
+_REGISTRY_HELP = "Registry URL (env MEDIAMANAGER_REGISTRY_URL)."
+_TOKEN_HELP = "API token (env MEDIAMANAGER_TOKEN)."
+
+
+def _settings(**overrides: Any) -> Any:
+    from mediamanager.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+class _Api:
+    """A thin HTTP client of the registry API that turns failures into one-line errors."""
+
+    def __init__(self, url: str | None, token: str | None) -> None:
+        import httpx
+
+        s = _settings()
+        self.url = (url or s.registry_url).rstrip("/")
+        self.token = token or s.token
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=120, trust_env=False)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
+        try:
+            resp = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise _fail(f"registry {self.url} unreachable: {exc}") from None
+        if resp.status_code >= 400:
+            try:
+                detail = resp.json().get("detail")
+            except ValueError:
+                detail = resp.text[:300]
+            raise _fail(f"{method} {path}: HTTP {resp.status_code}: {detail}")
+        return resp.json() if resp.content else None
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the registry commands to the root app."""
+    owners_app = typer.Typer(
+        help="Accounts.\n\nExample: mediamanager owners create 'Ada Example'", no_args_is_help=True
+    )
+    tokens_app = typer.Typer(help="API tokens.\n\nExample: mediamanager tokens list", no_args_is_help=True)
+    prefs_app = typer.Typer(
+        help="Preferences per work, collection or domain.\n\nExample: mediamanager prefs set --collection poems 'genai-train=deny'",
+        no_args_is_help=True,
+    )
+    audit_app = typer.Typer(
+        help="The registry's audit log.\n\nExample: mediamanager audit verify", no_args_is_help=True
+    )
+    domains_app = typer.Typer(
+        help="Domain ownership.\n\nExample: mediamanager domains add example.com", no_args_is_help=True
+    )
+    app.add_typer(owners_app, name="owners")
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(prefs_app, name="prefs")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(domains_app, name="domains")
+
+    @app.command()
+    def serve(
+        db: str = typer.Option(
+            None, "--db", help="Database URL (default: env MEDIAMANAGER_DB_URL or SQLite file)."
+        ),
+        host: str = typer.Option(None, "--host", help="Interface to bind (default 127.0.0.1)."),
+        port: int = typer.Option(None, "--port", help="Port (default 8000)."),
+        workers: int = typer.Option(1, "--workers", min=1, help="Server processes (each keeps its own index)."),
+    ) -> None:
+        """Run the registry HTTP API (OpenAPI docs at /docs); migrates the database first.
+
+        Example: mediamanager serve --db postgresql+psycopg://user@localhost/registry --port 8000
+        """
+        import uvicorn
+
+        from mediamanager.api.app import create_app
+        from mediamanager.errors import MediaManagerError
+
+        settings = _settings(db_url=db, host=host, port=port)
+        try:
+            api = create_app(settings)
+        except MediaManagerError as exc:
+            raise _fail(str(exc)) from None
+        typer.echo(f"registry on http://{settings.host}:{settings.port} (docs at /docs)")
+        if workers == 1:
+            uvicorn.run(api, host=settings.host, port=settings.port, log_level="info")
+            return
+        import os
+
+        # Worker processes build their own app from the environment; the schema is already migrated.
+        os.environ["MEDIAMANAGER_DB_URL"] = settings.db_url
+        uvicorn.run(
+            "mediamanager.api.app:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="info",
+        )
+
+    @app.command()
+    def demo(
+        serve_after: bool = typer.Option(False, "--serve", help="Keep the server up afterwards."),
+        db: Path = typer.Option(
+            Path("mediamanager-demo.db"), "--db", help="SQLite file (recreated each run)."
+        ),
+        port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0 picks a free one)."),
+    ) -> None:
+        """Start a registry on a SQLite file, register sample works with preferences over HTTP, look up
+        altered copies, print what happened, and exit (non-zero if a copy was not found).
+
+        Example: mediamanager demo --serve
+        """
+        from mediamanager.api.demo import run_demo
+        from mediamanager.errors import MediaManagerError
+
+        try:
+            result = run_demo(db, port=port, keep_serving=serve_after, say=typer.echo)
+        except (MediaManagerError, RuntimeError) as exc:
+            raise _fail(str(exc)) from None
+        found = sum(1 for r in result.lookups if r["found"])
+        typer.echo(f"{found} of {len(result.lookups)} altered copies found with their owner's preferences")
+        if result.server is not None:
+            typer.echo(
+                f"serving at {result.server.url} (docs: {result.server.url}/docs); token: {result.token}"
+            )
+            typer.echo("press Ctrl-C to stop")
+            result.server.wait()
+        if not result.ok:
+            raise typer.Exit(1)
+
+    # ----------------------------------------------------------------- owners
+    @owners_app.command("create")
+    def owners_create(
+        name: str = typer.Argument(..., help="Display name."),
+        kind: str = typer.Option("person", "--kind", help="person or organisation."),
+        email: str = typer.Option(None, "--email", help="Private contact address."),
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+    ) -> None:
+        """Create an account; prints its id and first API token (shown once).
+
+        Example: mediamanager owners create 'Ada Example' --kind person
+        """
+        out = _Api(registry, None).call(
+            "POST", "/owners", json={"display_name": name, "kind": kind, "email": email}
+        )
+        typer.echo(f"owner {out['owner']['id']}")
+        typer.echo(f"token {out['token']['token']}")
+
+    @owners_app.command("me")
+    def owners_me(
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """Show the account the token belongs to.
+
+        Example: mediamanager owners me --token mm_...
+        """
+        _print_json(_Api(registry, token).call("GET", "/owners/me"))
+
+    # ----------------------------------------------------------------- tokens
+    @tokens_app.command("create")
+    def tokens_create(
+        label: str = typer.Option("", "--label"),
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """Issue another API token.
+
+        Example: mediamanager tokens create --label laptop
+        """
+        out = _Api(registry, token).call("POST", "/tokens", json={"label": label})
+        typer.echo(f"token {out['id']}: {out['token']}")
+
+    @tokens_app.command("list")
+    def tokens_list(
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """List your tokens (never their secrets).
+
+        Example: mediamanager tokens list
+        """
+        _print_json(_Api(registry, token).call("GET", "/tokens"))
+
+    @tokens_app.command("revoke")
+    def tokens_revoke(
+        token_id: str = typer.Argument(...),
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """Revoke a token by id.
+
+        Example: mediamanager tokens revoke 3f2a...
+        """
+        _print_json(_Api(registry, token).call("DELETE", f"/tokens/{token_id}"))
+
+    # --------------------------------------------------------------- register
+    @app.command("register")
+    def register_cmd(
+        files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Files to register."),
+        title: str = typer.Option(None, "--title", help="Title (default: the file name)."),
+        creator: str = typer.Option("", "--creator"),
+        alias: list[str] = typer.Option([], "--alias", help="Another name of the creator (repeatable)."),
+        url: list[str] = typer.Option([], "--url", help="Where the work is published (repeatable)."),
+        collection: str = typer.Option(None, "--collection"),
+        prefs: str = typer.Option(None, "--prefs", help="e.g. 'genai-train=deny,search=allow'."),
+        fingerprints_only: bool = typer.Option(
+            False,
+            "--fingerprints-only",
+            help="Compute fingerprints here; the content never leaves this machine.",
+        ),
+        keep_content: bool = typer.Option(
+            False, "--keep-content", help="Ask the server to keep uploaded content."
+        ),
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """Register works: upload them, or send only their fingerprints.
+
+        Example: mediamanager register poem.txt --prefs genai-train=deny --fingerprints-only
+        """
+        from mediamanager.errors import MediaManagerError
+        from mediamanager.fingerprint import fingerprint_content
+        from mediamanager.model import parse_preference_spec
+
+        api = _Api(registry, token)
+        try:
+            if prefs:
+                parse_preference_spec(prefs)  # fail here, before anything is sent
+        except MediaManagerError as exc:
+            raise _fail(str(exc)) from None
+        for path in files:
+            meta = {"title": title or path.name, "creator": creator, "collection": collection}
+            if fingerprints_only:
+                try:
+                    fp = fingerprint_content(path.read_bytes(), filename=path.name)
+                except MediaManagerError as exc:
+                    raise _fail(f"{path}: {exc}") from None
+                body: dict[str, Any] = {
+                    **meta,
+                    "media_type": fp.media_type.value,
+                    "sha256": fp.sha256,
+                    "iscc": fp.iscc,
+                    "fingerprints": [f.to_dict() for f in fp.fingerprints],
+                    "size_bytes": fp.size_bytes,
+                    "aliases": alias,
+                    "source_urls": url,
+                }
+                if prefs:
+                    body["preferences"] = {"spec": prefs}
+                out = api.call("POST", "/works", json=body)
+            else:
+                data: dict[str, Any] = {k: v for k, v in meta.items() if v is not None}
+                data.update(aliases=alias, source_urls=url, keep_content=str(keep_content).lower())
+                if prefs:
+                    data["preferences"] = prefs
+                with open(path, "rb") as fh:
+                    out = api.call("POST", "/works/upload", files={"file": (path.name, fh)}, data=data)
+            w = out["work"]
+            note = f" DISPUTED with {len(out['disputes'])} other claim(s)" if out["disputes"] else ""
+            typer.echo(
+                f"{path}: work {w['id']} [{w['media_type']}] sha256 {w['sha256'][:16]}… ISCC {w['iscc']}{note}"
+            )
+
+    @app.command("bulk-register")
+    def bulk_register(
+        source: str = typer.Argument(
+            ..., help="A folder, a .csv/.jsonl manifest, or a sitemap/RSS file or URL."
+        ),
+        prefs: str = typer.Option(None, "--prefs", help="Preferences for every item without its own."),
+        collection: str = typer.Option(None, "--collection"),
+        fingerprints_only: bool = typer.Option(True, "--fingerprints-only/--upload"),
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """Register many works; idempotent (re-running creates no duplicates); per-item failures are reported.
+
+        Example: mediamanager bulk-register ./portfolio --collection portfolio --prefs genai-train=deny
+        """
+        from mediamanager.registry.bulk import HttpRegistrar, iter_source, run_bulk
+
+        api = _Api(registry, token)
+        registrar = HttpRegistrar(api.http, fingerprints_only=fingerprints_only)
+        report = run_bulk(
+            iter_source(source, default_prefs=prefs, collection=collection), registrar, progress=True
+        )
+        typer.echo(
+            f"{report.created} created, {report.existing} already registered, {len(report.failures)} failed"
+        )
+        for item, reason in report.failures:
+            typer.echo(f"  failed {item}: {reason}")
+        if report.failures:
+            raise typer.Exit(1)
+
+    # ------------------------------------------------------------------ prefs
+    @prefs_app.command("set")
+    def prefs_set(
+        spec: str = typer.Argument(..., help="e.g. 'genai-train=deny,ai-input=allow-if:attribution'."),
+        work: str = typer.Option(None, "--work", help="A work id."),
+        collection: str = typer.Option(None, "--collection", help="A collection name."),
+        domain: str = typer.Option(None, "--domain", help="A host/path pattern, e.g. example.com/photos/*."),
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """State preferences at one level; the most specific level wins.
+
+        Example: mediamanager prefs set --domain example.com/blog/* 'tdm=deny'
+        """
+        chosen = [x for x in (work, collection, domain) if x]
+        if len(chosen) != 1:
+            raise _fail("give exactly one of --work, --collection, --domain", 2)
+        api = _Api(registry, token)
+        if work:
+            out = api.call("PUT", f"/works/{work}/preferences", json={"spec": spec})
+        elif collection:
+            out = api.call("PUT", f"/preferences/collections/{collection}", json={"spec": spec})
+        else:
+            out = api.call("PUT", "/preferences/domains", json={"spec": spec, "pattern": domain})
+        _print_json(out)
+
+    @prefs_app.command("list")
+    def prefs_list(
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """List the preferences you stated.
+
+        Example: mediamanager prefs list
+        """
+        _print_json(_Api(registry, token).call("GET", "/preferences"))
+
+    # ---------------------------------------------------------------- domains
+    @domains_app.command("add")
+    def domains_add(
+        domain: str = typer.Argument(...),
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """Claim a domain; prints the token to publish.
+
+        Example: mediamanager domains add example.com
+        """
+        out = _Api(registry, token).call("POST", "/domains", json={"domain": domain})
+        typer.echo(f"publish this line at {out['verification_url']}:\n{out['token']}")
+
+    @domains_app.command("verify")
+    def domains_verify(
+        domain: str = typer.Argument(...),
+        registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+        token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
+    ) -> None:
+        """Ask the registry to fetch the token from the domain.
+
+        Example: mediamanager domains verify example.com
+        """
+        out = _Api(registry, token).call("POST", f"/domains/{domain}/verify")
+        typer.echo(f"{out['domain']} verified at {out['verified_at']}")
+
+    # ----------------------------------------------------------------- lookup
+    @app.command()
+    def lookup(
+        files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Files to look up."),
+        registry: str = typer.Option(None, "--registry", help="Registry URL or snapshot directory."),
+    ) -> None:
+        """Fingerprint files locally and print, as JSON, the registered works each matches with their preferences.
+
+        Example: mediamanager lookup photo.jpg essay.txt --registry ./snapshot
+        """
+        from mediamanager.errors import MediaManagerError
+        from mediamanager.fingerprint import fingerprint_content
+        from mediamanager.lookup import LookupQuery
+        from mediamanager.scan.clients import open_registry_client
+
+        spec = registry or _settings().registry_url
+        queries: list[LookupQuery] = []
+        errors: dict[str, str] = {}
+        for path in files:
+            try:
+                fp = fingerprint_content(path.read_bytes(), filename=path.name)
+            except MediaManagerError as exc:
+                errors[str(path)] = str(exc)
+                continue
+            queries.append(LookupQuery(str(path), fp.sha256, fp.media_type, tuple(fp.fingerprints)))
+        try:
+            client = open_registry_client(spec)
+            results = client.lookup(queries)
+            info = client.info()
+        except MediaManagerError as exc:
+            raise _fail(str(exc)) from None
+        out = {
+            "registry": {"source": info.source, "version": info.version, "sha256": info.sha256},
+            "results": [{"file": r.item_id, "matches": [m.to_dict() for m in r.matches]} for r in results]
+            + [{"file": f, "error": e} for f, e in errors.items()],
+        }
+        _print_json(out)
+        if errors:
+            raise typer.Exit(1)
+
+    # --------------------------------------------------------- export, audit
+    @app.command()
+    def export(
+        out: Path = typer.Option(..., "--out", help="Snapshot directory to write."),
+        db: str = typer.Option(None, "--db", help="Database URL (default: env MEDIAMANAGER_DB_URL)."),
+    ) -> None:
+        """Write a versioned offline snapshot (fingerprints, effective preferences, owner names, ISCC codes).
+
+        Example: mediamanager export --out ./snapshot --db sqlite:///mediamanager.db
+        """
+        from mediamanager.errors import MediaManagerError
+        from mediamanager.registry.service import RegistryService
+        from mediamanager.registry.snapshot import export_snapshot
+        from mediamanager.registry.store import make_engine, upgrade_schema
+
+        settings = _settings(db_url=db)
+        try:
+            engine = make_engine(settings.db_url)
+            upgrade_schema(engine)
+            m = export_snapshot(RegistryService(engine, settings), out)
+        except MediaManagerError as exc:
+            raise _fail(str(exc)) from None
+        typer.echo(
+            f"snapshot {m.path}: {m.works} works, {m.owners} owners, {m.registry_version}, sha256 {m.sha256}"
+        )
+
+    @audit_app.command("verify")
+    def audit_verify(
+        db: str = typer.Option(None, "--db", help="Database URL (default: env MEDIAMANAGER_DB_URL)."),
+    ) -> None:
+        """Check the audit log's hash chain; exits 1 and names the first bad entry if it was tampered with.
+
+        Example: mediamanager audit verify --db sqlite:///mediamanager.db
+        """
+        from mediamanager.errors import MediaManagerError
+        from mediamanager.registry.service import RegistryService
+        from mediamanager.registry.store import make_engine
+
+        settings = _settings(db_url=db)
+        try:
+            report = RegistryService(make_engine(settings.db_url), settings).verify_audit()
+        except MediaManagerError as exc:
+            raise _fail(str(exc)) from None
+        except Exception as exc:  # an unreadable database is a failed check, reported plainly
+            raise _fail(f"cannot read the audit log: {exc}") from None
+        if report.ok:
+            typer.echo(f"audit log intact: {report.entries} entries, head {report.head_hash}")
+            return
+        typer.secho(
+            f"audit log BROKEN at entry {report.first_bad_seq}: {report.problem}", fg=typer.colors.RED
+        )
+        sys.exit(1)

@@ -1,0 +1,229 @@
+"""``mediamanager scan``, ``scan verify`` and ``evidence fetch``: thin wrappers over :mod:`mediamanager.scan`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+__all__ = ["register"]
+
+
+class _ScanGroup(TyperGroup):
+    """``scan INPUT ...`` runs a scan; ``scan verify DIR`` checks one: the first word picks."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+scan_app = typer.Typer(
+    cls=_ScanGroup,
+    no_args_is_help=True,
+    help="Scan a dataset for a declared purpose and honor every creator's choice.\n\n"
+    "Example: mediamanager scan data/ --purpose genai-train --registry snapshot/ --out scanned/",
+)
+evidence_app = typer.Typer(
+    no_args_is_help=True,
+    help="Crawl evidence for datasets that carry only URLs.\n\n"
+    "Example: mediamanager evidence fetch --from urls.txt --cache evidence.sqlite",
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(code)
+
+
+def _progress() -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class ItemsPerSecond(ProgressColumn):
+        """Items per second of the task."""
+
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("– items/s" if speed is None else f"{speed:,.0f} items/s", style="cyan")
+
+    return Progress(
+        TextColumn("[bold]scanning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        ItemsPerSecond(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+        disable=not sys.stderr.isatty() and os.environ.get("MEDIAMANAGER_PROGRESS") != "1",
+    )
+
+
+@scan_app.command(
+    "run",
+    help="Scan INPUT for a purpose; write the filtered dataset, decisions, reports and a signed attestation.\n\n"
+    "Example: mediamanager scan corpus.jsonl.gz --purpose genai-train --registry snapshot/ --out scanned/",
+)
+def scan_cmd(
+    input_path: str = typer.Argument(
+        ...,
+        metavar="INPUT",
+        help="Dataset: folder, JSONL(.gz/.zst), Parquet, "
+        "WebDataset tars, or a saved Hugging Face dataset; local or any fsspec URL.",
+    ),
+    purpose: str = typer.Option(
+        ..., "--purpose", "-p", help="Declared purpose: tdm, ai-train, genai-train, ai-input, search."
+    ),
+    registry: str = typer.Option(..., "--registry", "-r", help="Registry snapshot folder or http(s) URL."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Output folder (new, or an unfinished scan with --resume)."
+    ),
+    unknown: str = typer.Option(
+        "drop", "--unknown", help="What to do with items nobody speaks for: keep or drop."
+    ),
+    engine: str = typer.Option("local", "--engine", help="local (worker processes) or ray (Ray Data)."),
+    workers: int = typer.Option(
+        os.cpu_count() or 1, "--workers", "-w", help="Worker processes or Ray actors."
+    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted scan in --out."),
+    user_agent: str | None = typer.Option(
+        None, "--user-agent", help="Crawler user agent whose robots.txt group applies."
+    ),
+    fmt: str | None = typer.Option(
+        None, "--format", help="files, jsonl, parquet, webdataset or hf (default: detected)."
+    ),
+    evidence: Path | None = typer.Option(
+        None, "--evidence", help="Crawl-evidence cache from `evidence fetch`."
+    ),
+    key: Path | None = typer.Option(None, "--key", help="Builder's Ed25519 key (PEM); created when absent."),
+    licensed: str = typer.Option(
+        "include", "--licensed", help="Licensed (allow-if) items: include or exclude."
+    ),
+    batch_size: int = typer.Option(256, "--batch-size", help="Items per batch and checkpoint."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster address (default: local Ray)."
+    ),
+    id_col: str | None = typer.Option(None, "--id-column"),
+    text_col: str | None = typer.Option(None, "--text-column"),
+    bytes_col: str | None = typer.Option(None, "--bytes-column"),
+    url_col: str | None = typer.Option(None, "--url-column"),
+    headers_col: str | None = typer.Option(None, "--headers-column"),
+    head_col: str | None = typer.Option(None, "--html-head-column"),
+    category_col: str | None = typer.Option(None, "--category-column"),
+) -> None:
+    from mediamanager.errors import MediaManagerError, RegistryUnavailableError
+    from mediamanager.model import Purpose, utcnow
+    from mediamanager.scan.config import ScanConfig
+    from mediamanager.scan.run import scan
+
+    if licensed not in ("include", "exclude"):
+        _fail("--licensed must be include or exclude")
+    columns = {
+        k: v
+        for k, v in {
+            "id": id_col, "text": text_col, "content": bytes_col, "url": url_col, "headers": headers_col,
+            "html_head": head_col, "source_category": category_col,
+        }.items()
+        if v
+    }  # fmt: skip
+    try:
+        config = ScanConfig(
+            purpose=Purpose.parse(purpose),
+            registry=registry,
+            scan_time=utcnow().replace(microsecond=0),
+            unknown=unknown,
+            user_agent=user_agent,
+            evidence_cache=str(evidence) if evidence else None,
+            batch_size=batch_size,
+            licensed_in_output=licensed == "include",
+            columns=columns,
+        )
+        with _progress() as bar:
+            task = bar.add_task("scan", total=None)
+            summary = scan(
+                input_path, out, config, fmt=fmt, engine=engine, workers=workers, resume=resume, key_path=key,
+                ray_address=ray_address, progress=lambda n: bar.advance(task, n),
+                on_total=lambda t: bar.update(task, total=t),
+            )  # fmt: skip
+    except RegistryUnavailableError as exc:
+        _fail(
+            f"registry unavailable: {exc}\nThe scan stopped; nothing was kept. Rerun with --resume when it is back."
+        )
+    except MediaManagerError as exc:
+        _fail(str(exc))
+    c = summary.counts
+    typer.echo(
+        f"{summary.total} items: {c['keep']} keep, {c['license']} license, {c['drop']} drop, {c['error']} error "
+        f"in {summary.elapsed_s:.1f}s -> {summary.out}"
+    )
+
+
+@scan_app.command(
+    "verify",
+    help="Check a scan's attestation: every output's sha256 and the builder's Ed25519 signature.\n\n"
+    "Example: mediamanager scan verify scanned/",
+)
+def verify_cmd(
+    out: Path = typer.Argument(..., metavar="DIR", help="A scan's output folder."),
+    public_key: str | None = typer.Option(
+        None, "--public-key", help="Expected signer (base64 raw Ed25519 key)."
+    ),
+) -> None:
+    from mediamanager.errors import IntegrityError
+    from mediamanager.scan.attest import verify_outputs
+
+    try:
+        att = verify_outputs(out, public_key=public_key)
+    except IntegrityError as exc:
+        _fail(str(exc), code=1)
+    typer.echo(f"OK: {len(att['files'])} files verified, signed by key {att['key_id']} ({att['public_key']})")
+
+
+@evidence_app.command(
+    "fetch",
+    help="Fetch headers, HTML head, robots.txt, ai.txt and tdmrep.json for URLs into an evidence cache.\n\n"
+    "Example: mediamanager evidence fetch https://example.org/a.jpg --cache evidence.sqlite",
+)
+def evidence_fetch_cmd(
+    urls: list[str] = typer.Argument(None, metavar="URLS", help="URLs to fetch."),
+    from_file: Path | None = typer.Option(None, "--from", help="A file of URLs, one per line."),
+    cache: Path = typer.Option(Path("evidence.sqlite"), "--cache", help="The cache file to fill."),
+    user_agent: str = typer.Option("mediamanager-evidence/0.1", "--user-agent"),
+    concurrency: int = typer.Option(8, "--concurrency"),
+    timeout: float = typer.Option(15.0, "--timeout"),
+) -> None:
+    from mediamanager.scan.evidence import fetch_evidence
+
+    todo = list(urls or [])
+    if from_file is not None:
+        todo += [line.strip() for line in from_file.read_text().splitlines() if line.strip()]
+    if not todo:
+        _fail("give URLS or --from FILE")
+    counts = fetch_evidence(
+        todo,
+        cache,
+        user_agent=user_agent,
+        timeout=timeout,
+        concurrency=concurrency,
+        on_done=lambda url, err: typer.echo(f"failed {url}: {err}", err=True) if err else None,
+    )
+    typer.echo(f"{counts['pages']} pages, {counts['sites']} sites, {counts['failed']} failed -> {cache}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``scan`` and ``evidence`` to the main app."""
+    app.add_typer(scan_app, name="scan")
+    app.add_typer(evidence_app, name="evidence")

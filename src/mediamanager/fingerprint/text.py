@@ -1,0 +1,302 @@
+"""Text fingerprints: MinHash over word 5-gram shingles of normalised passages.
+
+How a text becomes fingerprints (identical for registration and scanning):
+
+1. :func:`~mediamanager.fingerprint.normalize.normalized_words` normalises and splits it into words;
+2. the words are cut into **passages**: a text of at most ``SINGLE_PASSAGE_MAX`` (768) words is one
+   passage; a longer text is cut into windows of ``PASSAGE_WORDS`` (512) words every
+   ``PASSAGE_STRIDE`` (256) words, the last window ending at the last word. Overlapping
+   windows mean that any copied stretch of at least 512 words lies wholly inside one window
+   of the query *and* shares at least 3/4 of a window with a registered passage, so a copied
+   chapter of a book matches even though the rest of the book is absent (and vice versa);
+3. each word is hashed (xxh3-64), consecutive word hashes are combined into one 64-bit hash per
+   5-word shingle (vectorised in NumPy), and rensa's ``RMinHash`` turns the shingle hashes of all
+   passages of a batch into 128 32-bit minimum values in one native call;
+4. the number of distinct shingles (the set size) is stored beside the signature, so that the
+   index can estimate containment: ``|A∩B| ≈ J(|A|+|B|)/(1+J)``.
+
+Fingerprint encoding: ``Fingerprint(kind="minhash", value=..., size=set size, part=passage no.)``
+where ``value`` is ``"mh1:"`` followed by standard base64 of the 128 uint32 values,
+little-endian (512 bytes, 688 characters). The ``mh1`` tag covers the normaliser, shingle
+width, hash seed and permutation count; any change bumps it, and older values are refused
+with :class:`~mediamanager.errors.InvalidFingerprintError`.
+"""
+
+from __future__ import annotations
+
+import array
+import base64
+import binascii
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from mediamanager.errors import InvalidFingerprintError
+from mediamanager.fingerprint.normalize import normalized_bytes
+from mediamanager.model import Fingerprint
+
+__all__ = [
+    "MINHASH_KIND",
+    "NUM_PERM",
+    "PASSAGE_STRIDE",
+    "PASSAGE_WORDS",
+    "SHINGLE_WORDS",
+    "SINGLE_PASSAGE_MAX",
+    "SketchBatch",
+    "TextSketch",
+    "decode_signature",
+    "encode_signature",
+    "passage_bounds",
+    "sketch_batch",
+    "sketch_text",
+    "sketch_texts",
+    "sketches_from_fingerprints",
+    "text_fingerprints",
+]
+
+MINHASH_KIND = "minhash"
+SIGNATURE_TAG = "mh1:"
+NUM_PERM = 128
+SEED = 0x6D6D  # "mm"; part of the mh1 definition
+SHINGLE_WORDS = 5
+PASSAGE_WORDS = 512
+PASSAGE_STRIDE = 256
+SINGLE_PASSAGE_MAX = 768
+QUERY_WORDS = 256
+QUERY_STRIDE = 128
+QUERY_SINGLE_MAX = 384
+
+U32Array = npt.NDArray[np.uint32]
+U64Array = npt.NDArray[np.uint64]
+U8Array = npt.NDArray[np.uint8]
+
+# Odd 64-bit multipliers that give each position in a shingle its own weight, so that
+# "a b c d e" and "e d c b a" hash differently; fmix64 below then spreads the bits.
+_POSITION_MULT = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
+    dtype=np.uint64,
+)[:SHINGLE_WORDS]
+
+
+@dataclass(frozen=True, slots=True)
+class TextSketch:
+    """The MinHash of one passage: 128 uint32 minima, its distinct-shingle count and passage number."""
+
+    signature: U32Array
+    size: int
+    part: int
+
+    def to_fingerprint(self) -> Fingerprint:
+        return Fingerprint(MINHASH_KIND, encode_signature(self.signature), self.size, self.part)
+
+
+def encode_signature(signature: U32Array) -> str:
+    """``"mh1:"`` + base64 of the signature as little-endian uint32 (see module docstring)."""
+    sig = np.asarray(signature, dtype="<u4")
+    if sig.shape != (NUM_PERM,):
+        raise InvalidFingerprintError(f"a text signature has {NUM_PERM} values, got shape {sig.shape}")
+    return SIGNATURE_TAG + base64.b64encode(sig.tobytes()).decode("ascii")
+
+
+def decode_signature(value: str) -> U32Array:
+    """Inverse of :func:`encode_signature`; raises InvalidFingerprintError for anything else."""
+    if not value.startswith(SIGNATURE_TAG):
+        raise InvalidFingerprintError(
+            f"text MinHash value must start with {SIGNATURE_TAG!r} (fingerprint version mismatch?)"
+        )
+    try:
+        raw = base64.b64decode(value[len(SIGNATURE_TAG) :], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidFingerprintError(f"text MinHash value is not valid base64: {exc}") from None
+    if len(raw) != NUM_PERM * 4:
+        raise InvalidFingerprintError(f"text MinHash value must decode to {NUM_PERM * 4} bytes, got {len(raw)}")
+    return np.frombuffer(raw, dtype="<u4").astype(np.uint32)
+
+
+def passage_bounds(num_words: int, *, query: bool = False) -> list[tuple[int, int]]:
+    """Word ranges ``[start, end)`` of the passages of a text with ``num_words`` words.
+
+    ``query=True`` gives the query windows (half the registration size, see module docstring).
+    """
+    size, stride, single = (QUERY_WORDS, QUERY_STRIDE, QUERY_SINGLE_MAX) if query else (
+        PASSAGE_WORDS,
+        PASSAGE_STRIDE,
+        SINGLE_PASSAGE_MAX,
+    )
+    if num_words <= 0:
+        return []
+    if num_words <= single:
+        return [(0, num_words)]
+    bounds = [(s, s + size) for s in range(0, num_words - size, stride)]
+    bounds.append((num_words - size, num_words))
+    return bounds
+
+
+def _fmix64(h: U64Array) -> U64Array:
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+class _Powers:
+    """Cached powers of the byte-hash base and of its inverse modulo 2**64, grown on demand."""
+
+    base = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2**64
+    inverse = np.uint64(pow(0x100000001B3, -1, 2**64))
+
+    def __init__(self) -> None:
+        self.pow = np.ones(1, np.uint64)
+        self.inv = np.ones(1, np.uint64)
+
+    def get(self, n: int) -> tuple[U64Array, U64Array]:
+        if len(self.pow) < n:
+            size = max(n, 2 * len(self.pow), 1 << 16)
+            with np.errstate(over="ignore"):
+                self.pow = np.cumprod(np.full(size, self.base, np.uint64), dtype=np.uint64) * self.inverse
+                self.inv = np.cumprod(np.full(size, self.inverse, np.uint64), dtype=np.uint64) * self.base
+        return self.pow[:n], self.inv[:n]
+
+
+_POWERS = _Powers()
+
+
+@dataclass(frozen=True, slots=True)
+class SketchBatch:
+    """Sketches of many texts as arrays: row ``i`` is passage ``parts[i]`` of text ``docs[i]``."""
+
+    signatures: U32Array  # (m, NUM_PERM)
+    sizes: U32Array  # (m,) distinct shingles
+    parts: U32Array  # (m,)
+    docs: U32Array  # (m,) index of the text in the batch
+    num_texts: int
+
+    def sketches(self) -> list[list[TextSketch]]:
+        out: list[list[TextSketch]] = [[] for _ in range(self.num_texts)]
+        for row, doc in enumerate(self.docs.tolist()):
+            out[doc].append(TextSketch(self.signatures[row], int(self.sizes[row]), int(self.parts[row])))
+        return out
+
+
+def _word_spans(buf: U8Array) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Start and end byte offsets of the words (runs of bytes other than space and newline)."""
+    isword = (buf != 32) & (buf != 10)
+    edge = np.diff(isword.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+
+
+def _shingles_of_batch(bufs: Sequence[bytes]) -> tuple[U64Array, npt.NDArray[np.intp]]:
+    """Per-word shingle hashes of all texts, and each text's first word index (length n+1).
+
+    Hash of a word = polynomial hash of its bytes modulo 2**64, computed for all words at
+    once from one prefix sum (the step that is a per-word Python loop elsewhere). The hash
+    of the shingle starting at word ``i`` combines words ``i..i+4`` of the same text with
+    position weights and fmix64; for the last four words of a text (which start no full
+    shingle) it is meaningless and the caller ignores it, except for texts shorter than
+    five words, whose single shingle is all their words.
+    """
+    joined = b"\n".join(bufs)
+    buf = np.frombuffer(joined, np.uint8)
+    doc_starts = np.zeros(len(bufs) + 1, np.intp)
+    np.cumsum([len(b) + 1 for b in bufs], out=doc_starts[1:])
+    starts, ends = _word_spans(buf)
+    pw, inv = _POWERS.get(len(buf) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(buf) + 1, np.uint64)
+        np.cumsum(buf * pw[: len(buf)], out=prefix[1:])  # uint8 * uint64: no separate cast pass
+        # Position-free polynomial hash of each word; mixing happens once per shingle below.
+        words = (prefix[ends] - prefix[starts]) * inv[starts]
+        first_word = np.searchsorted(starts, doc_starts)
+        n = len(words)
+        padded = np.concatenate([words, np.zeros(SHINGLE_WORDS - 1, np.uint64)])
+        acc = words * _POSITION_MULT[0]
+        for j in range(1, SHINGLE_WORDS):
+            acc += padded[j : j + n] * _POSITION_MULT[j]
+        # A text of fewer than five words has one shingle of all its words: redo those few
+        # entries without the neighbouring text's words.
+        counts = np.diff(first_word)
+        for doc in np.flatnonzero((counts > 0) & (counts < SHINGLE_WORDS)).tolist():
+            i, k = int(first_word[doc]), int(counts[doc])
+            acc[i] = (words[i : i + k] * _POSITION_MULT[:k]).sum(dtype=np.uint64)
+        return _fmix64(acc), first_word
+
+
+def sketch_batch(texts: Iterable[str], *, query: bool = False) -> SketchBatch:
+    """Sketch every passage (``query=True``: every query window) of every text in one pass."""
+    bufs = [normalized_bytes(t) for t in texts]
+    shingles, first_word = _shingles_of_batch(bufs)
+    size, stride, single = (QUERY_WORDS, QUERY_STRIDE, QUERY_SINGLE_MAX) if query else (
+        PASSAGE_WORDS,
+        PASSAGE_STRIDE,
+        SINGLE_PASSAGE_MAX,
+    )
+    # Windows of every text at once (same ranges as passage_bounds, which documents them).
+    n_words = np.diff(first_word)
+    n_windows = np.where(n_words == 0, 0, np.where(n_words <= single, 1, -(-(n_words - size) // stride) + 1))
+    m = int(n_windows.sum())
+    if m == 0:
+        empty = np.empty(0, np.uint32)
+        return SketchBatch(np.empty((0, NUM_PERM), np.uint32), empty, empty, empty, len(bufs))
+    docs = np.repeat(np.arange(len(bufs), dtype=np.intp), n_windows)
+    parts = np.arange(m, dtype=np.intp) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
+    n_doc = n_words[docs]
+    multi = n_doc > single
+    start = np.where(multi, np.minimum(parts * stride, n_doc - size), 0)
+    end = np.where(multi, start + size, n_doc)
+    win_start = first_word[docs] + start
+    win_len = np.maximum(end - start - SHINGLE_WORDS + 1, 1)
+    lengths = win_len.astype(np.intp)
+    offsets = np.zeros(m + 1, np.intp)
+    np.cumsum(lengths, out=offsets[1:])
+    index = np.arange(offsets[-1], dtype=np.intp) + np.repeat(win_start - offsets[:-1], lengths)
+    flat = shingles[index]
+    # Distinct shingles per window: sort (window, hash) pairs packed into one uint64 and count changes.
+    window_of = np.repeat(np.arange(m, dtype=np.uint64), lengths)
+    packed = np.sort((window_of << np.uint64(40)) | (flat >> np.uint64(24)))
+    new = np.ones(len(packed), bool)
+    new[1:] = packed[1:] != packed[:-1]
+    sizes = np.bincount((packed[new] >> np.uint64(40)).astype(np.intp), minlength=m).astype(np.uint32)
+    sigs = _minhash_matrix(flat, offsets.astype(np.uint64))
+    return SketchBatch(sigs, sizes, parts.astype(np.uint32), docs.astype(np.uint32), len(bufs))
+
+
+def _minhash_matrix(flat: U64Array, offsets: U64Array) -> U32Array:
+    import rensa
+
+    digests = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, NUM_PERM, SEED)
+    # rensa hands rows back as Python lists; array.array is the cheapest way into NumPy.
+    values = array.array("I", itertools.chain.from_iterable(digests.to_rows()))
+    return np.frombuffer(values, dtype=np.uint32).reshape(-1, NUM_PERM).copy()
+
+
+def sketch_texts(texts: Iterable[str], *, query: bool = False) -> list[list[TextSketch]]:
+    """The passage sketches of each text (an empty list for a text without words), in one batch."""
+    return sketch_batch(texts, query=query).sketches()
+
+
+def sketch_text(text: str, *, query: bool = False) -> list[TextSketch]:
+    """The passage sketches of one text (``[]`` when it has no words)."""
+    return sketch_texts([text], query=query)[0]
+
+
+def text_fingerprints(text: str, *, query: bool = False) -> list[Fingerprint]:
+    """Matching-grade fingerprints of a text: one ``minhash`` fingerprint per passage (or query window)."""
+    return [s.to_fingerprint() for s in sketch_text(text, query=query)]
+
+
+def sketches_from_fingerprints(fps: Iterable[Fingerprint]) -> list[TextSketch]:
+    """The text sketches inside ``fps`` (other kinds are ignored); validates every value."""
+    out = []
+    for fp in fps:
+        if fp.kind != MINHASH_KIND:
+            continue
+        if fp.size is None or fp.size <= 0:
+            raise InvalidFingerprintError("a text MinHash fingerprint needs its shingle-set size (size > 0)")
+        if fp.part < 0:
+            raise InvalidFingerprintError("a fingerprint part number cannot be negative")
+        out.append(TextSketch(decode_signature(fp.value), int(fp.size), int(fp.part)))
+    return out

@@ -1,0 +1,190 @@
+"""The registry's append-only audit log, chained by sha256 so that tampering is detectable.
+
+Each change to owners, tokens, works, preferences, claims (disputes) and domains
+appends one row in the same transaction as the change. Row ``n`` stores::
+
+    hash_n = sha256_hex(prev_hash + "\\n" + canonical_json([seq, at, actor, action, entity, entity_id, payload]))
+
+where ``prev_hash`` is ``hash_{n-1}`` (64 zeros before the first row),
+``canonical_json`` is JSON with sorted keys, no spaces and ASCII only, and
+``payload`` is the stored canonical-JSON text. The single ``audit_head`` row
+holds the last sequence number and hash: every write transaction locks it first,
+which also serialises writers, and :func:`verify_chain` checks the log against it
+so that a deleted tail is noticed too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from mediamanager.model import utcnow
+from mediamanager.registry.store.tables import audit_head, audit_log
+
+__all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "AuditReport",
+    "append",
+    "canonical_json",
+    "lock_head",
+    "read_entries",
+    "read_head",
+    "verify_chain",
+]
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """JSON text that is the same for equal values: sorted keys, no whitespace, ASCII."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def _entry_hash(
+    prev_hash: str, seq: int, at: str, actor: str, action: str, entity: str, entity_id: str, payload: str
+) -> str:
+    body = canonical_json([seq, at, actor, action, entity, entity_id, payload])
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the audit log."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The result of checking the chain: ``ok`` or the first broken sequence number and why."""
+
+    ok: bool
+    entries: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def read_head(conn: sa.Connection) -> tuple[int, str]:
+    """The chain head ``(seq, hash)`` without locking it."""
+    row = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
+    return int(row.seq), str(row.hash)
+
+
+def lock_head(conn: sa.Connection) -> tuple[int, str]:
+    """Lock the chain head for this transaction and return ``(seq, hash)``.
+
+    The UPDATE takes a row lock on PostgreSQL (SQLite already holds its write lock
+    via BEGIN IMMEDIATE), so concurrent writers append one after another.
+    """
+    conn.execute(sa.update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
+    row = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
+    return int(row.seq), str(row.hash)
+
+
+def append(
+    conn: sa.Connection,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    payload: Mapping[str, Any],
+) -> AuditEntry:
+    """Append one entry in the caller's transaction (which must have called :func:`lock_head`)."""
+    seq, prev = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
+    seq = int(seq) + 1
+    at = utcnow().isoformat()
+    text = canonical_json(dict(payload))
+    digest = _entry_hash(prev, seq, at, actor, action, entity, entity_id, text)
+    conn.execute(
+        sa.insert(audit_log).values(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            payload=text,
+            prev_hash=prev,
+            hash=digest,
+        )
+    )
+    conn.execute(sa.update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
+    return AuditEntry(seq, at, actor, action, entity, entity_id, dict(payload), prev, digest)
+
+
+def verify_chain(conn: sa.Connection, *, batch: int = 5000) -> AuditReport:
+    """Recompute every hash in order; report the first row that was edited, removed or inserted."""
+    head_seq, head_hash = conn.execute(
+        sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+    ).one()
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    last = 0
+    while True:
+        rows = conn.execute(
+            sa.select(audit_log).where(audit_log.c.seq > last).order_by(audit_log.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for r in rows:
+            if r.seq != expected_seq:
+                return AuditReport(False, count, prev, expected_seq, f"entry {expected_seq} is missing")
+            if r.prev_hash != prev:
+                return AuditReport(
+                    False, count, prev, r.seq, f"entry {r.seq} does not follow entry {r.seq - 1}"
+                )
+            digest = _entry_hash(prev, r.seq, r.at, r.actor, r.action, r.entity, r.entity_id, r.payload)
+            if digest != r.hash:
+                return AuditReport(False, count, prev, r.seq, f"entry {r.seq} was altered (hash mismatch)")
+            prev = r.hash
+            expected_seq += 1
+            count += 1
+            last = r.seq
+    if count != head_seq or prev != head_hash:
+        return AuditReport(
+            False, count, prev, count + 1, f"log ends at entry {count} but the head records entry {head_seq}"
+        )
+    return AuditReport(True, count, prev)
+
+
+def read_entries(conn: sa.Connection, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
+    """Entries with ``seq > after``, oldest first."""
+    rows = conn.execute(
+        sa.select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(limit)
+    ).all()
+    return [
+        AuditEntry(
+            r.seq, r.at, r.actor, r.action, r.entity, r.entity_id, json.loads(r.payload), r.prev_hash, r.hash
+        )
+        for r in rows
+    ]

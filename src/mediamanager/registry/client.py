@@ -1,0 +1,36 @@
+"""The in-process registry as a :class:`~mediamanager.lookup.RegistryClient` (no HTTP, same answers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from mediamanager.errors import RegistryUnavailableError
+from mediamanager.lookup import LookupQuery, LookupResult, RegistryInfo
+from mediamanager.registry.service import RegistryService
+
+__all__ = ["LocalRegistryClient"]
+
+
+class LocalRegistryClient:
+    """Answers lookups straight from a :class:`RegistryService`, in batches of the service's maximum."""
+
+    def __init__(self, service: RegistryService) -> None:
+        self.service = service
+
+    def info(self) -> RegistryInfo:
+        try:
+            return self.service.info()
+        except sa.exc.SQLAlchemyError as exc:
+            raise RegistryUnavailableError(f"registry database unavailable: {exc}") from None
+
+    def lookup(self, queries: Sequence[LookupQuery]) -> list[LookupResult]:
+        size = self.service.settings.max_lookup_batch
+        out: list[LookupResult] = []
+        try:
+            for i in range(0, len(queries), size):
+                out.extend(self.service.lookup(queries[i : i + size]))
+        except sa.exc.SQLAlchemyError as exc:
+            raise RegistryUnavailableError(f"registry database unavailable: {exc}") from None
+        return out

@@ -1,0 +1,152 @@
+"""The registry's SQL schema as SQLAlchemy Core tables (Alembic revision ``0001`` creates them).
+
+Identifiers are 32-character hex strings (uuid4) chosen by the service, so that
+rows can be created without a round trip and never reveal how many exist.
+Times are timezone-aware UTC. Lists and preference documents are JSON text.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "audit_head",
+    "audit_log",
+    "disputes",
+    "domains",
+    "fingerprints",
+    "metadata",
+    "owners",
+    "preferences",
+    "tokens",
+    "works",
+]
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+ID = sa.String(32)
+TS = sa.DateTime(timezone=True)
+
+owners = sa.Table(
+    "owners",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # person | organisation
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),  # private: never exported
+    sa.Column("created_at", TS, nullable=False),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("owners.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # sha256 hex of the secret
+    sa.Column("label", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("revoked_at", TS, nullable=True),
+)
+
+works = sa.Table(
+    "works",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("owners.id"), nullable=False, index=True),
+    sa.Column("media_type", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(500), nullable=False, server_default=""),
+    sa.Column("creator", sa.String(300), nullable=False, server_default=""),
+    sa.Column("aliases", sa.Text, nullable=False, server_default="[]"),  # JSON list
+    sa.Column("source_urls", sa.Text, nullable=False, server_default="[]"),  # JSON list
+    sa.Column("collection", sa.String(200), nullable=True, index=True),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("iscc", sa.String(120), nullable=False, server_default=""),
+    sa.Column("size_bytes", sa.BigInteger, nullable=True),
+    sa.Column("content", sa.LargeBinary, nullable=True),  # kept only when the owner asks; never exported
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),  # active | disputed
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("owner_id", "sha256"),  # one claim per owner per content: bulk runs are idempotent
+)
+
+fingerprints = sa.Table(
+    "fingerprints",
+    metadata,
+    # The autoincrementing id lets a process load only rows added since it last looked.
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("work_id", ID, sa.ForeignKey("works.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=True),
+    sa.Column("part", sa.Integer, nullable=False, server_default="0"),
+)
+
+preferences = sa.Table(
+    "preferences",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("owners.id"), nullable=False, index=True),
+    sa.Column("scope", sa.String(16), nullable=False),  # work | collection | domain
+    sa.Column("target", sa.String(500), nullable=False),  # work id | collection name | host/path pattern
+    sa.Column("document", sa.Text, nullable=False),  # Preferences.to_dict() as JSON
+    sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("owner_id", "scope", "target"),
+)
+
+disputes = sa.Table(
+    "disputes",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("work_a", ID, sa.ForeignKey("works.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("work_b", ID, sa.ForeignKey("works.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # how the two claims matched: sha256, pdq, minhash...
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("work_a", "work_b"),
+)
+
+domains = sa.Table(
+    "domains",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("owners.id"), nullable=False, index=True),
+    sa.Column("domain", sa.String(255), nullable=False),
+    sa.Column("token", sa.String(64), nullable=False),  # published by the owner, so not a secret
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("verified_at", TS, nullable=True),
+    sa.UniqueConstraint("owner_id", "domain"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("at", sa.String(40), nullable=False),  # ISO 8601 text: hashed exactly as stored
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("entity_id", sa.String(500), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # canonical JSON
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# One row (id = 1): the chain's head. Every write transaction locks it first, which
+# serialises writers on every backend and lets verification notice a cut-off tail.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)

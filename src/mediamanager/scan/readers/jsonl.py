@@ -1,0 +1,96 @@
+"""Reads JSON Lines, plain, gzip or zstd compressed: one record per line, each file one shard."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from mediamanager.scan.readers.base import MAX_ITEM_BYTES, Columns, open_fs, record_from_mapping
+from mediamanager.scan.record import Record
+
+__all__ = ["JsonlReader", "open_jsonl"]
+
+SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson", ".json.gz")
+
+
+def open_jsonl(raw: IO[bytes], name: str) -> Any:
+    """A decompressing binary stream over ``raw``, chosen by the file name."""
+    lower = name.lower()
+    if lower.endswith(".gz"):
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if lower.endswith((".zst", ".zstd")):
+        import zstandard
+
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw))
+    return raw
+
+
+def iter_lines(stream: Any) -> Iterator[bytes]:
+    """Lines of a stream, keeping blank lines out (they are not items)."""
+    for line in stream:
+        if line.strip():
+            yield line
+
+
+class JsonlReader:
+    """A JSONL file, or a folder of them; each file is a shard and each non-blank line an item."""
+
+    format = "jsonl"
+
+    def __init__(self, path: str, columns: Columns | None = None) -> None:
+        self.fs, self.root = open_fs(path)
+        self.columns = columns or Columns()
+        self.single = not self.fs.isdir(self.root)
+
+    def shards(self) -> list[str]:
+        if self.single:
+            return [self.root.rsplit("/", 1)[-1]]
+        names = [p.rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False)]
+        return sorted(n for n in names if n.lower().endswith(SUFFIXES))
+
+    def shard_path(self, shard: str) -> str:
+        return self.root if self.single else f"{self.root}/{shard}"
+
+    def count(self) -> int | None:
+        return None
+
+    def read_shard(self, shard: str, start: int = 0) -> Iterator[Record]:
+        offset = 0
+        with self.fs.open(self.shard_path(shard), "rb") as raw:
+            stream = open_jsonl(raw, shard)
+            lines = iter_lines(stream)
+            while True:
+                try:
+                    line = next(lines)
+                except StopIteration:
+                    return
+                except (OSError, EOFError, ValueError) as exc:
+                    # A truncated or corrupt compressed stream: the rest of the shard cannot be read.
+                    yield Record(
+                        id=f"{shard}:{offset}",
+                        shard=shard,
+                        offset=offset,
+                        error=f"shard unreadable from item {offset} on: {exc}",
+                    )
+                    return
+                if offset >= start:
+                    yield self._record(line, shard, offset)
+                offset += 1
+
+    def _record(self, line: bytes, shard: str, offset: int) -> Record:
+        if len(line) > MAX_ITEM_BYTES:
+            return Record(
+                id=f"{shard}:{offset}", shard=shard, offset=offset, error="line over the item size limit"
+            )
+        try:
+            obj: Any = json.loads(line)
+        except ValueError as exc:
+            return Record(id=f"{shard}:{offset}", shard=shard, offset=offset, error=f"invalid JSON: {exc}")
+        if not isinstance(obj, dict):
+            return Record(
+                id=f"{shard}:{offset}", shard=shard, offset=offset, error="line is not a JSON object"
+            )
+        return record_from_mapping(obj, self.columns, shard=shard, offset=offset)

@@ -1,0 +1,138 @@
+"""Reads WebDataset tar shards, including img2dataset output: one record per sample.
+
+A sample is the run of tar members sharing a key (the member path up to the
+first dot of its file name), as WebDataset defines it. The media member
+(``jpg``, ``png``, ``txt``...) is the item; a ``json`` member carries the
+``url``, captured ``headers`` and any other evidence, as img2dataset writes it.
+
+We stream the tar with the standard library's ``tarfile`` rather than the
+``webdataset`` package: it needs no extra, streams from any fsspec file, and
+keeps every member's bytes exactly as they were for the filtered output.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections.abc import Iterator
+from typing import Any
+
+from mediamanager.scan.readers.base import MAX_ITEM_BYTES, Columns, open_fs, record_from_mapping
+from mediamanager.scan.record import Record
+
+__all__ = ["WebDatasetReader", "iter_samples", "sample_key"]
+
+MEDIA_EXTS = ("jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "bmp", "flac", "mp3", "wav", "ogg", "pdf")
+TEXT_EXTS = ("txt", "text", "md", "html")
+
+
+def sample_key(name: str) -> tuple[str, str]:
+    """Split a member name into (sample key, extension) the WebDataset way."""
+    folder, _, base = name.rpartition("/")
+    stem, _, ext = base.partition(".")
+    return (f"{folder}/{stem}" if folder else stem), ext
+
+
+def iter_samples(fileobj: Any) -> Iterator[tuple[str, list[tuple[tarfile.TarInfo, bytes]]]]:
+    """(key, [(member, bytes), ...]) per sample, in tar order."""
+    key: str | None = None
+    members: list[tuple[tarfile.TarInfo, bytes]] = []
+    with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
+        for info in tar:
+            if not info.isfile():
+                continue
+            k, _ = sample_key(info.name)
+            if info.size > MAX_ITEM_BYTES:
+                data = b""
+            else:
+                fh = tar.extractfile(info)
+                data = fh.read() if fh is not None else b""
+            if key is not None and k != key:
+                yield key, members
+                members = []
+            key = k
+            members.append((info, data))
+    if key is not None:
+        yield key, members
+
+
+class WebDatasetReader:
+    """A ``.tar`` shard or a folder of them; each shard keeps its own name in the output."""
+
+    format = "webdataset"
+
+    def __init__(self, path: str, columns: Columns | None = None) -> None:
+        self.fs, self.root = open_fs(path)
+        self.columns = columns or Columns()
+        self.single = not self.fs.isdir(self.root)
+
+    def shards(self) -> list[str]:
+        if self.single:
+            return [self.root.rsplit("/", 1)[-1]]
+        names = [p.rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False)]
+        return sorted(n for n in names if n.lower().endswith(".tar"))
+
+    def shard_path(self, shard: str) -> str:
+        return self.root if self.single else f"{self.root}/{shard}"
+
+    def count(self) -> int | None:
+        return None
+
+    def read_shard(self, shard: str, start: int = 0) -> Iterator[Record]:
+        offset = 0
+        with self.fs.open(self.shard_path(shard), "rb") as fh:
+            samples = iter_samples(fh)
+            while True:
+                try:
+                    key, members = next(samples)
+                except StopIteration:
+                    return
+                except (tarfile.TarError, OSError, EOFError) as exc:
+                    yield Record(
+                        id=f"{shard}:{offset}",
+                        shard=shard,
+                        offset=offset,
+                        error=f"shard unreadable from sample {offset} on: {exc}",
+                    )
+                    return
+                if offset >= start:
+                    yield self._record(key, members, shard, offset)
+                offset += 1
+
+    def _record(
+        self, key: str, members: list[tuple[tarfile.TarInfo, bytes]], shard: str, offset: int
+    ) -> Record:
+        by_ext = {sample_key(info.name)[1].lower(): (info, data) for info, data in members}
+        meta: dict[str, Any] = {}
+        meta_error = None
+        if "json" in by_ext:
+            try:
+                loaded = json.loads(by_ext["json"][1])
+                meta = loaded if isinstance(loaded, dict) else {}
+            except ValueError as exc:
+                meta_error = f"sample json is invalid: {exc}"
+        row: dict[str, Any] = {
+            k: v for k, v in meta.items() if k not in ("text", "content", "image", "bytes")
+        }
+        rec_filename = None
+        for ext in MEDIA_EXTS:
+            if ext in by_ext:
+                info, data = by_ext[ext]
+                row["bytes"] = data
+                rec_filename = info.name
+                if info.size > MAX_ITEM_BYTES:
+                    row.pop("bytes")
+                break
+        else:
+            for ext in TEXT_EXTS:
+                if ext in by_ext:
+                    info, data = by_ext[ext]
+                    row["text"] = data.decode("utf-8", "replace")
+                    rec_filename = info.name
+                    break
+        row.setdefault("id", meta.get("key") or key)
+        rec = record_from_mapping(row, self.columns, shard=shard, offset=offset)
+        rec.filename = rec_filename
+        if meta_error and rec.error is None:
+            rec.error = meta_error
+        return rec

@@ -1,0 +1,235 @@
+"""Runs one scan end to end: plan, execute with checkpoints, then write every output and sign them.
+
+Outputs in ``OUT`` (see each writer's docstring for its format)::
+
+    data/                 the filtered dataset, in the input's format and sharding
+    decisions.parquet     one row per input item (writers/decisions.py)
+    report.json           totals and breakdowns (report/build.py)
+    report.html           the same, for people (report/html.py)
+    datacard.md           the data card (report/datacard.py)
+    usage-report.json     registered works kept under licence conditions (writers/usage.py)
+    attestation.json      sha256 of every output, Ed25519-signed (attest.py)
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from mediamanager.errors import InputError, IntegrityError
+from mediamanager.lookup import RegistryInfo
+from mediamanager.scan.checkpoint import Checkpoint, atomic_write
+from mediamanager.scan.config import ScanConfig
+from mediamanager.scan.executors.base import Executor, ReaderSpec, ShardPlan
+from mediamanager.scan.readers import detect_format
+from mediamanager.scan.writers.decisions import DECISION_SCHEMA
+
+__all__ = ["ScanSummary", "scan"]
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ScanSummary:
+    """What a finished scan did."""
+
+    out: Path
+    total: int
+    counts: dict[str, int]
+    registry: RegistryInfo
+    elapsed_s: float
+    resumed: bool = False
+    files: list[str] = field(default_factory=list)
+
+
+def _executor(engine: str, workers: int, ray_address: str | None) -> Executor:
+    if engine == "local":
+        from mediamanager.scan.executors.local import LocalExecutor
+
+        return LocalExecutor(workers)
+    if engine == "ray":
+        from mediamanager.scan.executors.ray import RayExecutor
+
+        return RayExecutor(workers, address=ray_address)
+    raise InputError(f"unknown engine {engine!r}; expected local or ray")
+
+
+def _check_same(state: dict[str, Any], key: str, value: Any) -> None:
+    if state.get(key) != value:
+        raise InputError(
+            f"--resume: this output folder was started with {key}={state.get(key)!r}, not {value!r}; "
+            "use the same arguments or a new --out"
+        )
+
+
+def _plan(ckpt: Checkpoint, shards: list[str], batch_size: int) -> list[ShardPlan]:
+    return [
+        ShardPlan(i, s, ckpt.batches_written(i) * batch_size)
+        for i, s in enumerate(shards)
+        if not ckpt.is_done(i)
+    ]
+
+
+def _drive(
+    ckpt: Checkpoint,
+    executor: Executor,
+    config: ScanConfig,
+    spec: ReaderSpec,
+    plan: list[ShardPlan],
+    progress: Progress | None,
+) -> None:
+    """Stream rows from the executor into checkpoint parts, one part per batch of ``batch_size`` offsets."""
+    size = config.batch_size
+    pending = {sp.index: sp for sp in plan}
+    current: int | None = None
+    rows: list[dict[str, Any]] = []
+    batch_index = 0
+    count = 0
+
+    def flush() -> None:
+        nonlocal rows, batch_index
+        if current is not None and rows:
+            ckpt.write_part(current, batch_index, rows)
+            batch_index += 1
+            rows = []
+
+    def finish_until(index: int | None) -> None:
+        """Mark every planned shard before ``index`` (all of them when None) complete."""
+        for i in sorted(pending):
+            if index is not None and i >= index:
+                break
+            sp = pending.pop(i)
+            n = count if i == current else sp.start
+            ckpt.mark_done(i, n)
+
+    for shard_index, chunk in executor.run(config, spec, plan):
+        if shard_index != current:
+            flush()
+            finish_until(shard_index)
+            current = shard_index
+            batch_index = pending[shard_index].start // size
+            count = pending[shard_index].start
+        for row in chunk:
+            expected = count
+            if row["offset"] != expected:
+                raise IntegrityError(
+                    f"shard {row['shard']!r}: got item offset {row['offset']} where {expected} was due"
+                )
+            rows.append(row)
+            count += 1
+            if len(rows) == size:
+                flush()
+        if progress is not None:
+            progress(len(chunk))
+    flush()
+    finish_until(None)
+
+
+def _merge_decisions(ckpt: Checkpoint, n_shards: int, out: Path) -> int:
+    """Concatenate every part into decisions.parquet, streaming; returns the row count."""
+    total = 0
+
+    def write(fh: Any) -> None:
+        nonlocal total
+        with pq.ParquetWriter(fh, DECISION_SCHEMA, compression="zstd") as w:
+            for i in range(n_shards):
+                for part in ckpt.part_files(i):
+                    t = pq.read_table(part, schema=DECISION_SCHEMA)
+                    total += t.num_rows
+                    w.write_table(t)
+
+    atomic_write(out / "decisions.parquet", write)
+    return total
+
+
+def scan(
+    input_path: str,
+    out: str | Path,
+    config: ScanConfig,
+    *,
+    fmt: str | None = None,
+    engine: str = "local",
+    workers: int = 1,
+    resume: bool = False,
+    key_path: str | Path | None = None,
+    ray_address: str | None = None,
+    progress: Progress | None = None,
+    on_total: Callable[[int | None], None] | None = None,
+) -> ScanSummary:
+    """Scan ``input_path`` for ``config.purpose`` and write every output into ``out``.
+
+    Raises :class:`~mediamanager.errors.RegistryUnavailableError` (nothing is
+    written as kept) when the registry cannot be reached, and
+    :class:`~mediamanager.errors.InputError` for bad arguments.
+    """
+    from mediamanager.scan.attest import sign_outputs
+    from mediamanager.scan.report.build import write_reports
+    from mediamanager.scan.steps import StepContext
+    from mediamanager.scan.writers.filtered import write_filtered
+
+    started = time.perf_counter()
+    out = Path(out)
+    ckpt = Checkpoint(out)
+    fmt = fmt or detect_format(input_path)
+    resumed = False
+    if ckpt.exists():
+        if not resume:
+            raise InputError(f"{out} holds an unfinished scan; rerun with --resume, or choose a new --out")
+        state = ckpt.load_state()
+        _check_same(state, "input", input_path)
+        _check_same(state, "format", fmt)
+        saved = ScanConfig.from_dict(state["config"])
+        for key in ("purpose", "registry", "unknown", "user_agent", "evidence_cache", "licensed_in_output"):
+            _check_same(state["config"], key, config.to_dict()[key])
+        config = saved  # keeps the first run's scan time and batch size
+        resumed = True
+    elif out.exists() and any(out.iterdir()):
+        if resume and (out / "attestation.json").is_file():
+            raise InputError(f"{out} already holds a finished scan; nothing to resume")
+        raise InputError(f"output folder {out} is not empty; choose a new --out")
+    spec = ReaderSpec(input_path, fmt, dict(config.columns))
+    reader = spec.open()
+    # Ask the registry first: an unreachable registry must stop the scan before anything is written.
+    client = StepContext(config).client
+    info = client.info()
+    shards = reader.shards()
+    if resumed:
+        _check_same(state, "shards", shards)
+        _check_same(state, "registry_sha256", info.sha256)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        state = {
+            "input": input_path,
+            "format": fmt,
+            "shards": shards,
+            "config": config.to_dict(),
+            "registry_source": info.source,
+            "registry_version": info.version,
+            "registry_sha256": info.sha256,
+        }
+        ckpt.save_state(state)
+    if on_total is not None:
+        on_total(reader.count())
+    plan = _plan(ckpt, shards, config.batch_size)
+    _drive(ckpt, _executor(engine, workers, ray_address), config, spec, plan, progress)
+
+    total = _merge_decisions(ckpt, len(shards), out)
+    decisions = out / "decisions.parquet"
+    staging = ckpt.dir / "data"
+    for stale in (staging, out / "data"):
+        if stale.exists():
+            shutil.rmtree(stale)
+    write_filtered(reader, fmt, decisions, staging, licensed=config.licensed_in_output)
+    staging.replace(out / "data")
+    counts = write_reports(
+        decisions, out, config=config, registry=info, input_path=input_path, fmt=fmt, shards=shards
+    )
+    files = sign_outputs(out, key_path=key_path, scan_time=config.scan_time)
+    shutil.rmtree(ckpt.dir)
+    return ScanSummary(out, total, counts, info, time.perf_counter() - started, resumed, files)

@@ -1,0 +1,43 @@
+"""Step: look records up in the registry, a batch at a time, through the RegistryClient protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+
+from mediamanager.errors import RegistryUnavailableError
+from mediamanager.lookup import LookupQuery
+from mediamanager.scan.record import Record
+from mediamanager.scan.steps.context import StepContext
+
+__all__ = ["match_records"]
+
+LOOKUP_BATCH = 256
+
+
+def match_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
+    """Set ``matches`` (best first). An unreachable registry raises: the scan stops, nothing is kept."""
+    while True:
+        batch = list(islice(records, LOOKUP_BATCH))
+        if not batch:
+            return
+        todo = [r for r in batch if r.error is None and r.sha256]
+        if todo:
+            queries = [
+                LookupQuery(
+                    item_id=f"{r.shard}\x1f{r.offset}",
+                    sha256=r.sha256,
+                    media_type=r.media_type,
+                    fingerprints=tuple(r.fingerprints),
+                )
+                for r in todo
+            ]
+            results = ctx.client.lookup(queries)
+            by_id = {res.item_id: res for res in results}
+            if len(by_id) != len(queries) or any(q.item_id not in by_id for q in queries):
+                raise RegistryUnavailableError(
+                    f"the registry answered {len(results)} results for {len(queries)} queries; refusing to guess"
+                )
+            for r, q in zip(todo, queries, strict=True):
+                r.matches = tuple(by_id[q.item_id].matches)
+        yield from batch

@@ -1,0 +1,64 @@
+"""The one settings class: every knob of the registry and its API, read from ``MEDIAMANAGER_*`` variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Configuration for the registry service, its HTTP API and the CLI.
+
+    Every field can be set from the environment with the ``MEDIAMANAGER_`` prefix,
+    for example ``MEDIAMANAGER_DB_URL=postgresql+psycopg://user@host/db``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MEDIAMANAGER_", extra="ignore")
+
+    db_url: str = Field(
+        default="sqlite:///mediamanager.db", description="SQLAlchemy URL of the registry database."
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the API server binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port the API server listens on.")
+
+    registry_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Registry the CLI talks to (URL) or reads (snapshot directory).",
+    )
+    token: str | None = Field(default=None, description="API token the CLI sends for writes.")
+
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, gt=0, description="Largest upload the API accepts."
+    )
+    max_lookup_batch: int = Field(
+        default=10_000, gt=0, description="Most items one POST /lookup may ask about."
+    )
+    max_fingerprints_per_work: int = Field(
+        default=256, gt=0, description="Most matching fingerprints one work may carry."
+    )
+    keep_content_default: bool = Field(
+        default=False, description="Keep uploaded content unless the owner says otherwise."
+    )
+    match_limit: int = Field(
+        default=10, gt=0, description="Most near-duplicate matches reported per lookup item."
+    )
+    dispute_min_score: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="Near-duplicate score from which two owners' claims are disputed.",
+    )
+
+    verification_scheme: str = Field(
+        default="https", pattern="^https?$", description="Scheme used to fetch a domain's token."
+    )
+    verification_timeout_s: float = Field(
+        default=5.0, gt=0, description="Timeout for fetching a verification token."
+    )
+    verification_max_bytes: int = Field(default=4096, gt=0, description="Largest verification file read.")
+
+    agents_path: str | None = Field(
+        default=None, description="ai.robots.txt robots.json to use instead of the packaged list."
+    )

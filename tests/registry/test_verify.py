@@ -1,0 +1,79 @@
+"""Domain verification against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from mediamanager.errors import InputError, VerificationError
+from mediamanager.registry.service import Owner, RegistryService
+from mediamanager.registry.verify import WELL_KNOWN_PATH, check_domain_token, normalise_domain
+
+
+class _Site:
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[int, bytes]] = {}
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, body = site.files.get(self.path, (404, b"not found"))
+                self.send_response(status)
+                if status in (301, 302):
+                    self.send_header("Location", body.decode())
+                    body = b""
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.domain = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def site() -> Iterator[_Site]:
+    s = _Site()
+    yield s
+    s.server.shutdown()
+
+
+def test_domain_is_verified_when_token_is_published(
+    service: RegistryService, alice: Owner, site: _Site
+) -> None:
+    claim = service.add_domain(alice, site.domain)
+    assert not claim.verified
+    with pytest.raises(VerificationError, match="404"):
+        service.verify_domain(alice, site.domain)
+    site.files[WELL_KNOWN_PATH] = (200, b"some other line\nwrong-token\n")
+    with pytest.raises(VerificationError, match="does not contain"):
+        service.verify_domain(alice, site.domain)
+    site.files[WELL_KNOWN_PATH] = (200, f"# mediamanager\n{claim.token}\n".encode())
+    done = service.verify_domain(alice, site.domain)
+    assert done.verified and [d.domain for d in service.verified_domains(alice.id)] == [site.domain]
+
+
+def test_verification_is_bounded(site: _Site) -> None:
+    site.files[WELL_KNOWN_PATH] = (200, b"x" * 10_000)
+    with pytest.raises(VerificationError, match="larger"):
+        check_domain_token(site.domain, "t", scheme="http", max_bytes=4096)
+    site.files[WELL_KNOWN_PATH] = (302, b"http://example.invalid/elsewhere")
+    with pytest.raises(VerificationError, match="302"):
+        check_domain_token(site.domain, "t", scheme="http")
+    with pytest.raises(VerificationError, match="cannot fetch"):
+        check_domain_token("127.0.0.1:9", "t", scheme="http", timeout_s=1)
+
+
+def test_bad_domain_names_are_input_errors(service: RegistryService, alice: Owner) -> None:
+    for bad in ("", "exa mple.com", "-bad.com", "a" * 300):
+        with pytest.raises(InputError):
+            normalise_domain(bad)
+    with pytest.raises(InputError):
+        service.add_domain(alice, "not a domain")
+    assert normalise_domain("https://Example.COM/path") == "example.com"

@@ -1,0 +1,93 @@
+"""read_signals: every web signal of a Capture plus embedded ones, combined most-restrictively."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mediamanager.model import Purpose, Use
+from mediamanager.signals import Capture, collect_signals, read_signals
+
+RSL = """<rsl xmlns="https://rslstandard.org/rsl"><content url="/"><license>
+<permits type="usage">ai-input</permits><payment type="use"><amount currency="EUR">0.01</amount></payment>
+</license></content></rsl>"""
+
+
+def _capture(**kw: object) -> Capture:
+    base: dict[str, object] = {"url": "https://news.example/articles/1"}
+    base.update(kw)
+    return Capture(**base)  # type: ignore[arg-type]
+
+
+def test_empty_capture_is_all_unknown_never_allow() -> None:
+    prefs = read_signals(Capture())
+    assert prefs.simple() == {} and prefs.errors == ()
+    assert set(prefs.uses().values()) == {Use.UNKNOWN}
+
+
+def test_every_web_source_is_read_and_the_most_restrictive_wins() -> None:
+    capture = _capture(
+        robots_txt="License: https://news.example/license.xml\nUser-agent: GPTBot\nDisallow: /\n"
+        "User-agent: *\nContent-Signal: search=yes, ai-input=yes\n",
+        ai_txt="User-Agent: *\nAllow: /\n",
+        tdmrep_json='[{"location": "/articles/", "tdm-reservation": 0}]',
+        headers=(("content-usage", "train-ai=n"), ("x-robots-tag", "noimageai")),
+        html_head='<meta name="robots" content="noindex">',
+        rsl_xml={"https://news.example/license.xml": RSL},
+    )
+    prefs = read_signals(capture)
+    assert prefs.simple() == {
+        "ai-input": "allow-if",  # Content-Signal yes, RSL per-use payment: conditions survive
+        "ai-train": "deny",  # GPTBot group beats ai.txt's allow
+        "genai-train": "deny",
+        "search": "deny",  # noindex beats Content-Signal search=yes
+        "tdm": "allow",
+    }
+    assert prefs.effective(Purpose.AI_INPUT).conditions.payment is not None
+    sources = {e.source for _, r in prefs for e in r.evidence}
+    assert {
+        "robots.txt",
+        "ai.txt",
+        "tdmrep.json",
+        "Content-Usage",
+        "X-Robots-Tag",
+        "meta robots",
+        "rsl",
+    } <= sources
+    assert prefs.errors == ()
+
+
+def test_nesting_is_only_applied_by_effective() -> None:
+    prefs = read_signals(_capture(headers=(("tdm-reservation", "1"),)))
+    assert prefs.simple() == {"tdm": "deny"}
+    assert prefs.effective(Purpose.GENAI_TRAIN).use is Use.DENY
+
+
+def test_declared_but_uncaptured_rsl_and_parse_failures_are_errors_never_allow() -> None:
+    capture = _capture(
+        robots_txt=b"License: https://x/l.xml\nUser-agent: *\nDisallow: /\xff\n",
+        tdmrep_json="not json",
+        headers=(("content-usage", "TRAIN-AI=y"),),
+    )
+    prefs = read_signals(capture)
+    messages = " | ".join(e.error or "" for e in prefs.errors)
+    assert "declared but not captured" in messages
+    assert "not valid UTF-8" in messages
+    assert "not valid JSON" in messages
+    assert "structured-field" in messages
+    assert Use.ALLOW not in prefs.uses().values()
+
+
+def test_user_agent_scoped_signals() -> None:
+    capture = _capture(
+        headers=(("x-robots-tag", "mybot: noai"),), robots_txt="User-agent: mybot\nDisallow: /\n"
+    )
+    assert read_signals(capture).simple() == {}
+    assert read_signals(capture, user_agent="mybot").simple() == {"ai-train": "deny"}
+
+
+def test_embedded_signals_from_content_are_included(test_data: Path) -> None:
+    content = (test_data / "datadiligence" / "sample_c2pa.png").read_bytes()
+    evidence = collect_signals(Capture(content=content, filename="sample_c2pa.png"))
+    prefs = read_signals(Capture(content=content, filename="sample_c2pa.png"))
+    assert evidence, "the embedded reader (mediamanager.signals.embedded) found nothing in a C2PA file"
+    assert prefs.effective(Purpose.GENAI_TRAIN).use is Use.DENY
