@@ -54,14 +54,22 @@ def main() -> None:
     index.add_codes(keys, pdq, phash)
     build = time.perf_counter() - start
     per_item = (_rss_mb() - before) * 1024 * 1024 / n
-    print(f"ImageIndex: {n} items built in {build:.1f} s; RSS growth {per_item:.0f} B/item "
-          f"(codes {index.nbytes()['codes'] / n:.0f} B/item, key strings and dict included in RSS)")
+    print(
+        f"ImageIndex: {n} items built in {build:.1f} s; RSS growth {per_item:.0f} B/item "
+        f"(codes {index.nbytes()['codes'] / n:.0f} B/item, key strings and dict included in RSS)"
+    )
     sample = rng.choice(n, 1000, replace=False)
     flat = faiss.IndexBinaryFlat(256)
     flat.add(pdq)
-    print("| queries | ImageIndex lookups/s (batch 1000) | single-query lookups/s | recall | IndexBinaryFlat lookups/s | ratio |")
+    print(
+        "| queries | ImageIndex lookups/s (batch 1000) | single-query lookups/s | recall | IndexBinaryFlat lookups/s | ratio |"
+    )
     for bits in (8, 16, 24, 31, None):
-        queries = rng.integers(0, 256, (1000, 32), dtype=np.uint8) if bits is None else _flip(rng, pdq[sample], bits)
+        queries = (
+            rng.integers(0, 256, (1000, 32), dtype=np.uint8)
+            if bits is None
+            else _flip(rng, pdq[sample], bits)
+        )
         qphash = phash[sample]
         start = time.perf_counter()
         results = index.search_codes(queries, qphash)
@@ -78,7 +86,9 @@ def main() -> None:
         else:
             recall = f"{np.mean([bool(r) and r[0].key == keys[j] for r, j in zip(results, sample, strict=True)]):.3f}"
         label = "random (misses)" if bits is None else f"{bits} bits flipped"
-        print(f"| {label} | {batch:.0f} | {single:.0f} | {recall} | {flat_rate:.0f} | {batch / flat_rate:.0f}x |")
+        print(
+            f"| {label} | {batch:.0f} | {single:.0f} | {recall} | {flat_rate:.0f} | {batch / flat_rate:.0f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -90,8 +90,12 @@ class Stock:
         return enc.encode(np.ascontiguousarray(rgb[..., ::-1]), self.method)[..., ::-1]
 
     def read(self, rgb: np.ndarray) -> list[int]:
+        """The 32 read bits; all -1 (no agreement) when the library refuses the image (under 256 px)."""
         dec = self._dec("bits", 32)
-        return [int(b) for b in dec.decode(np.ascontiguousarray(rgb[..., ::-1]), self.method)]
+        try:
+            return [int(b) for b in dec.decode(np.ascontiguousarray(rgb[..., ::-1]), self.method)]
+        except RuntimeError:
+            return [-1] * 32
 
 
 def main() -> None:
@@ -143,7 +147,11 @@ def main() -> None:
                 pdqs.append(int(image_pdq(_png_bytes(marked))[0], 16))
             else:
                 t0 = time.perf_counter()
-                marked = stock[m].embed(rgb, bits)
+                try:
+                    marked = stock[m].embed(rgb, bits)
+                except RuntimeError:  # "image too small": counts as failed under every attack
+                    r["embed_failed"] = int(r.get("embed_failed", 0)) + 1  # type: ignore[call-overload]
+                    continue
                 stock[m].read(marked)
                 r["ms_per_mp"].append((time.perf_counter() - t0) * 1000 / mp)  # type: ignore[union-attr]
             r["psnr"].append(psnr(rgb, marked))  # type: ignore[union-attr]
@@ -191,6 +199,7 @@ def main() -> None:
             "psnr_min": round(float(ps.min()), 2),
             "ms_per_mp_median": round(float(np.median(r["ms_per_mp"])), 1),
             "false_positives": int(r["fp"]),  # type: ignore[arg-type]
+            "embed_failed": int(r.get("embed_failed", 0)),  # type: ignore[call-overload]
             **{f"recovered:{a}": round(int(r[f"ok:{a}"]) / n, 4) for a in ATTACKS},  # type: ignore[call-overload]
             **{f"resolved:{a}": round(int(r[f"resolved:{a}"]) / n, 4) for a in ATTACKS},  # type: ignore[call-overload]
         }

@@ -330,7 +330,7 @@ def main() -> None:
     ap.add_argument("--works", type=int, default=1_000_000)
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--seconds", type=float, default=10.0, help="Duration of the 20-client run.")
-    ap.add_argument("--workers", type=int, default=2, help="Server processes for the HTTP runs.")
+    ap.add_argument("--workers", type=int, default=1, help="Server processes for the HTTP runs.")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()

@@ -112,15 +112,21 @@ def distinct_documents(docs: list[tuple[str, str]], max_overlap: float = 0.1) ->
 
 
 def load_split(
-    registered: int, negatives: int, test_data: Path = TEST_DATA, seed: int = 7, max_shared: int = 40
+    registered: int,
+    negatives: int,
+    test_data: Path = TEST_DATA,
+    seed: int = 7,
+    max_shared: int = 40,
+    limit: int | None = None,
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
     """(registered docs, unregistered negatives, filler texts), disjoint and de-duplicated.
 
     A held-out document sharing more than ``max_shared`` exact 5-gram shingles (a verbatim
     passage of about ``max_shared`` words) with any registered one is *not* a negative: it
     really contains registered text. Such documents are neither negatives nor filler.
+    ``limit`` keeps only the first raw documents (small samples for tests).
     """
-    docs = distinct_documents(raw_documents(test_data, seed))
+    docs = distinct_documents(raw_documents(test_data, seed)[:limit])
     reg = docs[:registered]
     index: dict[int, int] = {}
     for i, (_, text) in enumerate(reg):
@@ -182,12 +188,15 @@ def run(
     confidence_z: float = 1.0,
 ) -> dict[str, object]:
     from benchmarks.alterations.text import ALTERATIONS
+
     from mediamanager.fingerprint.index import TextIndex
     from mediamanager.fingerprint.text import sketch_texts
 
     t0 = time.perf_counter()
     reg, neg, filler = load_split(registered, negatives, seed=seed)
-    print(f"corpus: {len(reg)} registered, {len(neg)} negatives, {len(filler)} filler ({time.perf_counter() - t0:.1f}s)")
+    print(
+        f"corpus: {len(reg)} registered, {len(neg)} negatives, {len(filler)} filler ({time.perf_counter() - t0:.1f}s)"
+    )
     index = TextIndex(
         min_score=min_score, min_containment=min_containment, min_shared=min_shared, confidence_z=confidence_z
     )
@@ -201,7 +210,8 @@ def run(
     quality: dict[str, dict[str, float]] = {}
     for name, alter in ALTERATIONS.items():
         arng = random.Random(f"{seed}:{name}")
-        texts = [alter(text, arng, arng.choice(filler)) for _, text in sample]
+        # Filler from several unrelated documents, so that embedding really adds 2x distinct text.
+        texts = [alter(text, arng, " ".join(arng.sample(filler, 6))) for _, text in sample]
         hits = wrong = 0
         for (key, _), found in zip(sample, index.search_texts(texts), strict=True):
             hits += any(m.key == key for m in found)

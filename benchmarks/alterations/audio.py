@@ -47,7 +47,15 @@ def trim(fraction: float) -> Alteration:
     def trimmed(source: Path, folder: Path) -> Path:
         total = duration(source)
         out = folder / f"{source.stem}.trim{round(fraction * 100)}.wav"
-        ffmpeg("-ss", f"{total * fraction / 2:.3f}", "-t", f"{total * (1 - fraction):.3f}", "-i", str(source), str(out))
+        ffmpeg(
+            "-ss",
+            f"{total * fraction / 2:.3f}",
+            "-t",
+            f"{total * (1 - fraction):.3f}",
+            "-i",
+            str(source),
+            str(out),
+        )
         return out
 
     trimmed.__name__ = f"trim_{round(fraction * 100)}"

@@ -72,7 +72,9 @@ def logo_overlay(image: Image.Image, rng: random.Random) -> bytes:
     y = rng.choice([h // 40, h - side - h // 40])
     draw = ImageDraw.Draw(out)
     colour = tuple(rng.randint(0, 255) for _ in range(3))
-    draw.rounded_rectangle((x, y, x + side, y + side), radius=side // 5, fill=colour, outline="white", width=3)
+    draw.rounded_rectangle(
+        (x, y, x + side, y + side), radius=side // 5, fill=colour, outline="white", width=3
+    )
     font = ImageFont.load_default(size=max(8, side // 3))
     draw.text((x + side // 6, y + side // 3), "MM", font=font, fill="white")
     return to_jpeg(out)
@@ -128,6 +130,7 @@ ALTERATIONS: dict[str, Alteration] = {
     "logo_overlay": logo_overlay,
     "hflip": hflip,
     "rotate_2": rotate(2.0),
+    "rotate_3.75": rotate(3.75),
     "rotate_5": rotate(5.0),
     "crop_80": crop_area(0.8),
     "crop_80_free": crop_area(0.8, keep_aspect=False),

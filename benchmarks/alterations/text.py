@@ -31,10 +31,51 @@ HOMOGLYPHS: dict[str, str] = {
     "M": "МΜ", "N": "Ν", "O": "ОΟ", "P": "РΡ", "S": "Ѕ", "T": "ТΤ", "X": "ХΧ", "Y": "ҮΥ", "Z": "Ζ",
 }  # fmt: skip
 
-_FILLER_WORDS = (
-    "the of and to in is was for on that with as by at from it an be this are which or have has "
-    "one their were not but all new more been other when there can would time who its only also"
-).split()
+_FILLER_WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "was",
+    "for",
+    "on",
+    "that",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "it",
+    "an",
+    "be",
+    "this",
+    "are",
+    "which",
+    "or",
+    "have",
+    "has",
+    "one",
+    "their",
+    "were",
+    "not",
+    "but",
+    "all",
+    "new",
+    "more",
+    "been",
+    "other",
+    "when",
+    "there",
+    "can",
+    "would",
+    "time",
+    "who",
+    "its",
+    "only",
+    "also",
+]
 
 
 def edit_words(text: str, rng: random.Random, rate: float = 0.05) -> str:

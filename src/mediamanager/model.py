@@ -171,7 +171,11 @@ class Conditions:
         if self.attribution:
             parts.append("attribution")
         if self.payment is not None:
-            amt = f" {self.payment.amount} {self.payment.currency or ''}".rstrip() if self.payment.amount else ""
+            amt = (
+                f" {self.payment.amount} {self.payment.currency or ''}".rstrip()
+                if self.payment.amount
+                else ""
+            )
             parts.append(f"payment({self.payment.model.value}{amt})")
         if self.licence_url:
             parts.append(f"licence={self.licence_url}")
@@ -366,7 +370,9 @@ class Preferences:
         return iter(sorted(self.rules.items()))
 
 
-_SPEC_ITEM = re.compile(r"^\s*(?P<purpose>[a-z-]+)\s*=\s*(?P<use>allow-if|allow|deny|unknown)(?::(?P<cond>.*))?\s*$")
+_SPEC_ITEM = re.compile(
+    r"^\s*(?P<purpose>[a-z-]+)\s*=\s*(?P<use>allow-if|allow|deny|unknown)(?::(?P<cond>.*))?\s*$"
+)
 
 
 def _parse_conditions(text: str) -> Conditions:
@@ -426,7 +432,9 @@ def parse_preference_spec(spec: str, *, source: str = "declared", location: str 
     for item in filter(None, (s.strip() for s in spec.split(","))):
         m = _SPEC_ITEM.match(item)
         if not m:
-            raise InvalidPreferenceError(f"cannot parse preference {item!r}; expected PURPOSE=USE[:CONDITIONS]")
+            raise InvalidPreferenceError(
+                f"cannot parse preference {item!r}; expected PURPOSE=USE[:CONDITIONS]"
+            )
         purpose = Purpose.parse(m["purpose"])
         use = Use(m["use"])
         cond = _parse_conditions(m["cond"] or "")

@@ -200,6 +200,8 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(
         )
     assert r.status_code == status, r.text
     assert r.json()["detail"]
+    if case == "corrupt_image":
+        assert r.json()["error"] == "CorruptMediaError"
     assert _works(client, alice) == []
     assert client.get("/audit/verify").json()["ok"]
 

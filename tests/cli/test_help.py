@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer
 from typer.testing import CliRunner
 
 from mediamanager.cli.main import app
 
 
-def _commands(group: click.Command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     out = [prefix]
-    if isinstance(group, click.Group):
-        for name, cmd in group.commands.items():
-            out.extend(_commands(cmd, (*prefix, name)))
+    # typer's groups are click groups (or typer's own fork of them): both have .commands
+    for name, cmd in (getattr(group, "commands", None) or {}).items():
+        out.extend(_commands(cmd, (*prefix, name)))
     return out
 
 

@@ -52,7 +52,14 @@ def test_reencoded_louder_quieter_and_trimmed_copies_match(works: dict[str, Path
     duration = float(subprocess.run(
         ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(source)],
         capture_output=True, text=True, check=True).stdout)  # fmt: skip
-    variants["trim30.wav"] = ["-ss", f"{duration * 0.15:.3f}", "-t", f"{duration * 0.7:.3f}", "-i", str(source)]
+    variants["trim30.wav"] = [
+        "-ss",
+        f"{duration * 0.15:.3f}",
+        "-t",
+        f"{duration * 0.7:.3f}",
+        "-i",
+        str(source),
+    ]
     for name, args in variants.items():
         _ffmpeg(*args, str(tmp_path / name))
         matches = index.search(tmp_path / name)
@@ -85,7 +92,19 @@ def test_silence_and_short_clips_have_no_fingerprint(test_data: Path, tmp_path: 
 
 def test_one_hour_audio_is_bounded_by_the_limits(tmp_path: Path) -> None:
     path = tmp_path / "hour.flac"
-    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000", "-af", "tremolo=f=3", "-t", "3600", "-ac", "1", str(path))
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=8000",
+        "-af",
+        "tremolo=f=3",
+        "-t",
+        "3600",
+        "-ac",
+        "1",
+        str(path),
+    )
     data = path.read_bytes()
     start = time.monotonic()
     fps = audio_fingerprints(data, Limits(max_audio_seconds=60.0, timeout_s=30.0))
@@ -102,3 +121,12 @@ def test_bad_audio_raises_clear_errors() -> None:
         audio_fingerprints(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(range(256)) * 4, DEFAULT_LIMITS)
     with pytest.raises(MediaTooLargeError):
         audio_fingerprints(b"x" * 2000, Limits(max_bytes=1000))
+
+
+def test_audio_iscc_has_an_audio_content_unit(works: dict[str, Path]) -> None:
+    import iscc_core
+
+    from mediamanager.fingerprint.audio import audio_iscc
+
+    units = iscc_core.iscc_decompose(audio_iscc(works["theo"].read_bytes(), DEFAULT_LIMITS))
+    assert any(iscc_core.Code(u).subtype == iscc_core.ST_CC.AUDIO for u in units), units

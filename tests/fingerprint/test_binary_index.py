@@ -19,7 +19,9 @@ from mediamanager.fingerprint.index.binary import ImageIndex
     shard_size=st.integers(min_value=1, max_value=25),
     removed=st.sets(st.integers(min_value=0, max_value=59), max_size=10),
 )
-def test_save_load_round_trip_preserves_search_results(n: int, seed: int, shard_size: int, removed: set[int]) -> None:
+def test_save_load_round_trip_preserves_search_results(
+    n: int, seed: int, shard_size: int, removed: set[int]
+) -> None:
     rng = np.random.default_rng(seed)
     pdq = rng.integers(0, 256, (n, 32), dtype=np.uint8)
     phash = rng.integers(0, 256, (n, 8), dtype=np.uint8)

@@ -118,3 +118,24 @@ def test_flat_images_are_not_matched_by_pdq(repo: ManifestRepository) -> None:
     repo.add(record_for_signed_asset(flat, mime="image/png", manifest_id="urn:c2pa:flat", manifest_json={}))
     found = resolve_image_bytes(flat, repo)
     assert found.method is None and any("too flat" in n for n in found.notes)
+
+
+def test_migration_downgrades_cleanly(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from mediamanager.registry.store.engine import MIGRATIONS_DIR
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
+    upgrade_schema(engine)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    names = set(sa.inspect(engine).get_table_names())
+    assert "provenance_manifests" not in names and "provenance_soft_bindings" not in names
+    assert "works" in names
+    upgrade_schema(engine)
+    assert "provenance_manifests" in set(sa.inspect(engine).get_table_names())
+    engine.dispose()

@@ -42,8 +42,12 @@ def test_keygen_and_keys_never_print_secrets(tmp_path: Path) -> None:
     assert [k["key_id"] for k in json.loads(listed.stdout)] == ["k1"]
     again = runner.invoke(app, ["watermark", "text", "keygen", "--key-id", "k1", "--keyring", str(path)])
     assert again.exit_code == 2 and "already exists" in again.output
+    runner.invoke(app, ["watermark", "text", "keygen", "--key-id", "k2", "--keyring", str(path)])
+    retired = runner.invoke(app, ["watermark", "text", "retire", "--key-id", "k1", "--keyring", str(path)])
+    assert retired.exit_code == 0 and json.loads(retired.stdout)["active"] is False
+    assert [k.key_id for k in TextWatermarkKeyring.load(path).active()] == ["k2"]
     bad = runner.invoke(
-        app, ["watermark", "text", "keygen", "--key-id", "k2", "--gamma", "1.5", "--keyring", str(path)]
+        app, ["watermark", "text", "keygen", "--key-id", "k3", "--gamma", "1.5", "--keyring", str(path)]
     )
     assert bad.exit_code == 2 and "gamma" in bad.output
 
@@ -54,12 +58,12 @@ def test_generate_then_detect_round_trip(keyring: Path, tmp_path: Path) -> None:
         [
             "watermark", "text", "generate", "--key-id", "cli-a", "--keyring", str(keyring),
             "--prompt", "Write a short story about a fox who learns to sail.",
-            "--max-new-tokens", "60", "--seed", "5", "--json",
+            "--max-new-tokens", "90", "--seed", "5", "--json",
         ],
     )  # fmt: skip
     assert gen.exit_code == 0, gen.output
     out = json.loads(gen.stdout)
-    assert out["key_id"] == "cli-a" and out["model"] == "SmolLM2-135M-Instruct" and 0 < out["tokens"] <= 60
+    assert out["key_id"] == "cli-a" and out["model"] == "SmolLM2-135M-Instruct" and 0 < out["tokens"] <= 90
     text_file = tmp_path / "answer.txt"
     text_file.write_text(out["text"], encoding="utf-8")
 
@@ -81,7 +85,7 @@ def test_generate_then_detect_round_trip(keyring: Path, tmp_path: Path) -> None:
     report = json.loads(one.stdout)
     assert report["verdict"] == "watermarked" and report["key_id"] == "cli-a", report
     det = report["detections"][0]
-    assert det["p_value"] <= 1e-5 and det["tokens_scored"] > 30 and det["green_fraction"] > 0.4
+    assert det["p_value"] <= 1e-5 and det["tokens_scored"] > 40 and det["green_fraction"] > 0.4
 
     every = runner.invoke(
         app, ["watermark", "text", "detect", str(text_file), "--keyring", str(keyring), "--json"]

@@ -91,3 +91,18 @@ def test_embedded_signals_from_content_are_included(test_data: Path) -> None:
     prefs = read_signals(Capture(content=content, filename="sample_c2pa.png"))
     assert evidence, "the embedded reader (mediamanager.signals.embedded) found nothing in a C2PA file"
     assert prefs.effective(Purpose.GENAI_TRAIN).use is Use.DENY
+
+
+def test_evidence_is_located_and_dated_by_the_capture() -> None:
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    capture = _capture(
+        robots_txt="User-agent: GPTBot\nDisallow: /\n", headers=(("x-robots-tag", "noai"),), fetched_at=when
+    )
+    evidence = collect_signals(capture)
+    assert {e.location for e in evidence} == {
+        "https://news.example/robots.txt",
+        "http header of https://news.example/articles/1",
+    }
+    assert all(e.observed_at == when for e in evidence)

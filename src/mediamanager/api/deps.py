@@ -13,20 +13,22 @@ from mediamanager.settings import Settings
 
 __all__ = ["CurrentOwner", "EngineDep", "ExistingWork", "ServiceDep", "SettingsDep"]
 
+# The plain accessors are async so that FastAPI resolves them on the event loop instead of
+# hopping to its thread pool for a dictionary read.
 _bearer = HTTPBearer(auto_error=False, description="An API token from POST /owners or POST /tokens.")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> sa.Engine:
+async def get_engine(request: Request) -> sa.Engine:
     engine: sa.Engine = request.app.state.engine
     return engine
 
 
-def get_service(request: Request) -> RegistryService:
+async def get_service(request: Request) -> RegistryService:
     service: RegistryService = request.app.state.service
     return service
 

@@ -44,7 +44,9 @@ def fingerprint(
         except MediaManagerError as exc:
             failed = True
             if as_json:
-                typer.echo(json.dumps({"file": str(path), "error": str(exc), "error_type": type(exc).__name__}))
+                typer.echo(
+                    json.dumps({"file": str(path), "error": str(exc), "error_type": type(exc).__name__})
+                )
             else:
                 typer.echo(f"{path}: error: {exc}", err=True)
             continue
@@ -55,7 +57,9 @@ def fingerprint(
             for fp in result.fingerprints:
                 kinds[fp.kind] = kinds.get(fp.kind, 0) + 1
             summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no matching fingerprints"
-            typer.echo(f"{path}: {result.media_type.value} sha256={result.sha256} iscc={result.iscc} ({summary})")
+            typer.echo(
+                f"{path}: {result.media_type.value} sha256={result.sha256} iscc={result.iscc} ({summary})"
+            )
     if failed:
         raise typer.Exit(1)
 

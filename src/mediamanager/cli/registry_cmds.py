@@ -87,7 +87,9 @@ def register(app: typer.Typer) -> None:
         ),
         host: str = typer.Option(None, "--host", help="Interface to bind (default 127.0.0.1)."),
         port: int = typer.Option(None, "--port", help="Port (default 8000)."),
-        workers: int = typer.Option(1, "--workers", min=1, help="Server processes (each keeps its own index)."),
+        workers: int = typer.Option(
+            1, "--workers", min=1, help="Server processes (each keeps its own index)."
+        ),
     ) -> None:
         """Run the registry HTTP API (OpenAPI docs at /docs); migrates the database first.
 

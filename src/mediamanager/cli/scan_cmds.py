@@ -116,6 +116,10 @@ def scan_cmd(
     ray_address: str | None = typer.Option(
         None, "--ray-address", help="Ray cluster address (default: local Ray)."
     ),
+    scan_time: str | None = typer.Option(
+        None, "--scan-time", help="Stamp evidence and reports with this ISO time (reproducible scans)."
+    ),
+    iscc: bool = typer.Option(False, "--iscc", help="Also compute the ISCC code of texts (slow)."),
     id_col: str | None = typer.Option(None, "--id-column"),
     text_col: str | None = typer.Option(None, "--text-column"),
     bytes_col: str | None = typer.Option(None, "--bytes-column"),
@@ -131,6 +135,14 @@ def scan_cmd(
 
     if licensed not in ("include", "exclude"):
         _fail("--licensed must be include or exclude")
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(scan_time) if scan_time else utcnow().replace(microsecond=0)
+    except ValueError:
+        _fail(f"--scan-time {scan_time!r} is not an ISO date-time")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
     columns = {
         k: v
         for k, v in {
@@ -143,12 +155,13 @@ def scan_cmd(
         config = ScanConfig(
             purpose=Purpose.parse(purpose),
             registry=registry,
-            scan_time=utcnow().replace(microsecond=0),
+            scan_time=when,
             unknown=unknown,
             user_agent=user_agent,
             evidence_cache=str(evidence) if evidence else None,
             batch_size=batch_size,
             licensed_in_output=licensed == "include",
+            iscc=iscc,
             columns=columns,
         )
         with _progress() as bar:

@@ -88,6 +88,28 @@ def keys(keyring: Path | None = typer.Option(None, help=_KEYRING_HELP)) -> None:
     typer.echo(json.dumps([k.public_dict() for k in ring], indent=2))
 
 
+@text_app.command("retire")
+def retire(
+    key_id: str = typer.Option(..., "--key-id", help="Key to retire."),
+    reactivate: bool = typer.Option(False, "--reactivate", help="Make a retired key active again."),
+    keyring: Path | None = typer.Option(None, help=_KEYRING_HELP),
+) -> None:
+    """Retire a key: detection stops testing it by default, but it can still be named with --key-id.
+
+    Example: mediamanager watermark text retire --key-id prod-1 --keyring keys.json
+    """
+    from mediamanager.provenance.watermark.text_keys import TextWatermarkKeyring
+
+    path = _keyring_path(keyring)
+    try:
+        ring = TextWatermarkKeyring.load(path)
+        ring.set_active(key_id, reactivate)
+        ring.save(path)
+    except MediaManagerError as exc:
+        raise _fail(exc) from None
+    typer.echo(json.dumps(ring.get(key_id).public_dict(), indent=2))
+
+
 @text_app.command("generate")
 def generate(
     key_id: str = typer.Option(..., "--key-id", help="Key that marks the output."),

@@ -79,7 +79,9 @@ def read_content(content: bytes | str | Path, limits: Limits = DEFAULT_LIMITS) -
     if isinstance(content, bytes | bytearray | memoryview):
         data = bytes(content)
         if len(data) > limits.max_bytes:
-            raise MediaTooLargeError(f"content is {len(data)} bytes, over the limit of {limits.max_bytes} bytes")
+            raise MediaTooLargeError(
+                f"content is {len(data)} bytes, over the limit of {limits.max_bytes} bytes"
+            )
         return data
     if isinstance(content, str):
         if len(content) > limits.max_text_chars:
@@ -90,8 +92,13 @@ def read_content(content: bytes | str | Path, limits: Limits = DEFAULT_LIMITS) -
     raise InputError(f"content must be bytes, str or a Path, got {type(content).__name__}")
 
 
-def fingerprint_text(text: str, data: bytes | None = None, limits: Limits = DEFAULT_LIMITS) -> ContentFingerprints:
-    """ContentFingerprints of a text (``data``: its raw bytes when it came as bytes; else UTF-8)."""
+def fingerprint_text(
+    text: str, data: bytes | None = None, limits: Limits = DEFAULT_LIMITS, *, query: bool = False
+) -> ContentFingerprints:
+    """ContentFingerprints of a text (``data``: its raw bytes when it came as bytes; else UTF-8).
+
+    ``query=True`` cuts the MinHash passages as query windows (see :mod:`.text`).
+    """
     from mediamanager.fingerprint import iscc
     from mediamanager.fingerprint.text import text_fingerprints
 
@@ -102,7 +109,7 @@ def fingerprint_text(text: str, data: bytes | None = None, limits: Limits = DEFA
         media_type=MediaType.TEXT,
         sha256=sha256_hex(raw),
         iscc=iscc.iscc_for_text(text, raw, limits.iscc_text_max_chars),
-        fingerprints=tuple(text_fingerprints(text)),
+        fingerprints=tuple(text_fingerprints(text, query=query)),
         size_bytes=len(raw),
     )
 
@@ -113,6 +120,7 @@ def fingerprint_content(
     *,
     filename: str | None = None,
     limits: Limits | None = None,
+    query: bool = False,
 ) -> ContentFingerprints:
     """Identify and fingerprint one piece of content: the single entry point for registry and scanner.
 
@@ -121,6 +129,10 @@ def fingerprint_content(
     :class:`~mediamanager.errors.CorruptMediaError` (empty or undecodable),
     :class:`~mediamanager.errors.MediaTooLargeError` (over ``limits``) or
     :class:`~mediamanager.errors.UnsupportedMediaError` (binary of no known type, video).
+
+    ``query=True`` is for lookups (the scanner): text is then cut into the smaller, overlapping
+    query windows, which find partial copies more reliably. Registration fingerprints
+    (the default) are also valid queries; images and audio ignore the flag.
     """
     limits = limits or DEFAULT_LIMITS
     if isinstance(content, Path) and filename is None:
@@ -133,14 +145,14 @@ def fingerprint_content(
             from mediamanager.errors import CorruptMediaError
 
             raise CorruptMediaError("empty text: nothing to fingerprint")
-        return fingerprint_text(raw, None, limits)
+        return fingerprint_text(raw, None, limits, query=query)
     kind = media_type or detect_media_type(raw, filename)
     if not raw:
         from mediamanager.errors import CorruptMediaError
 
         raise CorruptMediaError("empty content (0 bytes): nothing to fingerprint")
     if kind is MediaType.TEXT:
-        return fingerprint_text(decode_text(raw), raw, limits)
+        return fingerprint_text(decode_text(raw), raw, limits, query=query)
     if kind is MediaType.IMAGE:
         from mediamanager.fingerprint import image
 

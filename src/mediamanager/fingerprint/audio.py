@@ -43,6 +43,7 @@ __all__ = [
     "SILENCE_PEAK",
     "Alignment",
     "audio_fingerprints",
+    "audio_iscc",
     "best_alignment",
     "chromaprint_items",
     "decode_pcm",
@@ -80,7 +81,9 @@ def decode_pcm(data: bytes, limits: Limits) -> NDArray[np.int16]:
         try:
             done = subprocess.run(command, capture_output=True, timeout=limits.timeout_s, check=False)
         except subprocess.TimeoutExpired as exc:
-            raise MediaTooLargeError(f"audio decoding took longer than the limit of {limits.timeout_s} s") from exc
+            raise MediaTooLargeError(
+                f"audio decoding took longer than the limit of {limits.timeout_s} s"
+            ) from exc
     finally:
         os.unlink(name)
     pcm = np.frombuffer(done.stdout[: len(done.stdout) // 2 * 2], dtype="<i2")
@@ -116,9 +119,22 @@ def audio_fingerprints(data: bytes, limits: Limits) -> list[Fingerprint]:
         return []
     import chromaprint
 
-    value = chromaprint.encode_fingerprint(items.astype(np.int64).astype(np.int32).tolist(), CHROMAPRINT_ALGORITHM)
+    value = chromaprint.encode_fingerprint(
+        items.astype(np.int64).astype(np.int32).tolist(), CHROMAPRINT_ALGORITHM
+    )
     text = value.decode("ascii") if isinstance(value, bytes) else str(value)
     return [Fingerprint("chromaprint", text, int(items.size), 0)]
+
+
+def audio_iscc(data: bytes, limits: Limits) -> str:
+    """ISCC-CODE (Audio-Code + Data-Code + Instance-Code), or the ISCC-SUM for silent/too-short audio."""
+    from mediamanager.fingerprint import iscc
+
+    pcm = decode_pcm(data, limits)
+    items = chromaprint_items(pcm) if int(np.abs(pcm.astype(np.int32)).max()) >= SILENCE_PEAK else None
+    if items is None or items.size == 0:
+        return iscc.sum_code(data)
+    return iscc.compose(iscc.audio_code(items.astype(np.int64).astype(np.int32).tolist()), data)
 
 
 def items_from_fingerprint(fingerprint: Fingerprint) -> NDArray[np.uint32]:

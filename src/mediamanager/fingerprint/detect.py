@@ -10,11 +10,33 @@ from mediamanager.model import MediaType
 __all__ = ["decode_text", "detect_media_type", "looks_binary"]
 
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
-_AUDIO_MAGIC = (b"ID3", b"OggS", b"fLaC", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xfa", b"\xff\xf1", b"\xff\xf9")
+_AUDIO_MAGIC = (
+    b"ID3",
+    b"OggS",
+    b"fLaC",
+    b"\xff\xfb",
+    b"\xff\xf3",
+    b"\xff\xf2",
+    b"\xff\xfa",
+    b"\xff\xf1",
+    b"\xff\xf9",
+)
 _IMAGE_BRANDS = (b"heic", b"heix", b"mif1", b"avif", b"avis")
 _AUDIO_BRANDS = (b"M4A ", b"M4B ", b"F4A ")
 _EXTENSIONS = {
-    MediaType.TEXT: {".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".rst", ".csv", ".json", ".xml", ".eml"},
+    MediaType.TEXT: {
+        ".txt",
+        ".md",
+        ".markdown",
+        ".html",
+        ".htm",
+        ".xhtml",
+        ".rst",
+        ".csv",
+        ".json",
+        ".xml",
+        ".eml",
+    },
     MediaType.IMAGE: {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".avif"},
     MediaType.AUDIO: {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aiff", ".aif"},
     MediaType.VIDEO: {".mp4", ".mkv", ".webm", ".mov", ".avi"},

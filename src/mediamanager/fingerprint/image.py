@@ -5,7 +5,7 @@ One decode path serves the registry and the scanner, so both sides hash the same
 1. The header is read first; more than ``Limits.max_pixels`` is refused before any pixel is
    decoded (decompression bombs), as are empty, unreadable and truncated files.
 2. JPEGs are decoded at reduced size with Pillow's ``draft()`` straight to luminance (libjpeg
-   scales by 1/2, 1/4 or 1/8 inside the DCT), so a 1024x768 photo is decoded to 256x192: the
+   scales by 1/2, 1/4 or 1/8 inside the DCT), so a 1024x768 photo is decoded to 128x96: the
    decode, not the hash, is the cost of an image fingerprint.
 3. The luminance is area-averaged to a canonical 64x64 image; PDQ and pHash are computed on it.
    This is not bit-exact with PDQ's reference pipeline (full decode, tent filters): on the 18
@@ -13,8 +13,10 @@ One decode path serves the registry and the scanner, so both sides hash the same
    up to about 80 bits away on two small, highly textured 256x256 images. Both sides of a match
    use this path, so matching is unaffected; :func:`pdq_full_decode` gives the reference hash
    (within the upstream tolerance of 16 bits, tested) for exchange with other PDQ systems.
-4. ORB local features (OpenCV, no model weights) come from the same luminance scaled to at most
-   320 px; they find crops, which defeat every global hash, after geometric verification.
+4. ORB local features (OpenCV, no model weights) need more pixels: the same decoder at 1/4 scale
+   (256x192 for a 1024x768 photo), scaled to at most 320 px. They find crops, which defeat every
+   global hash, after geometric verification. A query computes them only when the global hashes
+   found nothing, so the common path decodes once, at 1/8.
 
 Animated images (GIF, APNG, WebP) are fingerprinted on their first frame. EXIF orientation is
 ignored: the registered dihedral variants match an image in any of its eight orientations.
@@ -28,7 +30,7 @@ Fingerprints of one image (``Fingerprint.part`` numbers the variant; both kinds 
   group); parts 8-11 are rotations by -5, -2.5, +2.5 and +5 degrees; parts 12-20 are 3x3 windows
   keeping 80 % of the area. Parts 1-20 are only computed for registration (``variants=True``):
   a query needs part 0 alone, so the scanner pays for one hash, not twenty-one.
-* ``orb``: up to 150 ORB keypoints with descriptors (see :func:`local_features`), part 0, added at
+* ``orb``: up to 150 (registration) or 300 (query) ORB keypoints with descriptors (see :func:`local_features`), part 0, added at
   registration; a query computes them only when the global hashes found nothing.
 """
 
@@ -54,13 +56,16 @@ __all__ = [
     "CANONICAL_SIDE",
     "CROP_PARTS",
     "DIHEDRAL_PARTS",
+    "LOCAL_DECODE_SIDE",
     "PDQ_MIN_QUALITY",
+    "QUERY_LOCAL_FEATURES",
     "ROTATION_PARTS",
     "canonical_image",
     "decode_luminance",
     "global_fingerprints",
     "hamming_hex",
     "image_fingerprints",
+    "image_iscc",
     "local_features",
     "pdq_full_decode",
     "phash64",
@@ -68,9 +73,11 @@ __all__ = [
 ]
 
 CANONICAL_SIDE = 64
-DECODE_SIDE = 192  # libjpeg scale picked so the shorter side stays >= this (1/4 for 1024x768)
+DECODE_SIDE = 64  # libjpeg picks the smallest scale keeping both sides >= this: 1/8 for 1024x768
+LOCAL_DECODE_SIDE = 192  # ORB needs more pixels: 1/4 for 1024x768
 LOCAL_SIDE = 320
 LOCAL_FEATURES = 150
+QUERY_LOCAL_FEATURES = 300
 MIN_KEYPOINTS = 8
 PDQ_MIN_QUALITY = 50  # ThreatExchange's advice: lower-quality PDQ hashes come from near-flat images
 DIHEDRAL_PARTS = range(1, 8)
@@ -180,7 +187,9 @@ def _windows(grey: NDArray[np.uint8]) -> list[NDArray[np.uint8]]:
     for fy in CROP_GRID:
         for fx in CROP_GRID:
             x0, y0 = (width - cw) * fx, (height - ch) * fy
-            window = grey[round(y0) : max(round(y0 + ch), round(y0) + 1), round(x0) : max(round(x0 + cw), round(x0) + 1)]
+            window = grey[
+                round(y0) : max(round(y0 + ch), round(y0) + 1), round(x0) : max(round(x0 + cw), round(x0) + 1)
+            ]
             out.append(window)
     return out
 
@@ -205,20 +214,24 @@ def global_fingerprints(grey: NDArray[np.uint8], *, variants: bool) -> list[Fing
     return out
 
 
-def local_features(grey: NDArray[np.uint8]) -> Fingerprint | None:
+def local_features(grey: NDArray[np.uint8], nfeatures: int = LOCAL_FEATURES) -> Fingerprint | None:
     """ORB keypoints and descriptors of decoded luminance, as one ``orb`` fingerprint (or ``None``).
 
-    The image is scaled so that its longer side is at most :data:`LOCAL_SIDE`; each keypoint is
+    Registration keeps :data:`LOCAL_FEATURES` (150) keypoints; a query asks for
+    :data:`QUERY_LOCAL_FEATURES` (300), so that a caption's letter corners cannot crowd out the
+    picture's own keypoints. The image is scaled so that its longer side is at most :data:`LOCAL_SIDE`; each keypoint is
     stored as ``x, y`` (little-endian ``uint16``, in 1/16 pixel of that scaled image) followed by
     its 32-byte ORB descriptor: 36 bytes per keypoint, URL-safe base64, ``size`` = keypoint count.
     """
     height, width = grey.shape
+    if min(height, width) < 32:  # too small for ORB's pyramid and 15 px patches
+        return None
     scale = LOCAL_SIDE / max(height, width)
     image = grey
     if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    keypoints, descriptors = _orb().detectAndCompute(image, None)
+    keypoints, descriptors = _orb(nfeatures).detectAndCompute(image, None)
     if descriptors is None or len(keypoints) < MIN_KEYPOINTS:
         return None
     xy = np.asarray([k.pt for k in keypoints], dtype=np.float64)
@@ -238,17 +251,16 @@ def unpack_local_features(fingerprint: Fingerprint) -> tuple[NDArray[np.float32]
     return xy, np.ascontiguousarray(rows[:, 4:])
 
 
-_ORB: Any = None
+_ORB: dict[int, Any] = {}
 
 
-def _orb() -> Any:
-    global _ORB
-    if _ORB is None:
-        # small patches and 4 pyramid levels suit 256-320 px images; more features cost more than they find
-        _ORB = cv2.ORB_create(
-            nfeatures=LOCAL_FEATURES, scaleFactor=1.3, nlevels=4, edgeThreshold=15, patchSize=15, fastThreshold=10
+def _orb(nfeatures: int) -> Any:
+    if nfeatures not in _ORB:
+        # small patches and 4 pyramid levels suit 256-320 px images
+        _ORB[nfeatures] = cv2.ORB_create(  # type: ignore[attr-defined]
+            nfeatures=nfeatures, scaleFactor=1.3, nlevels=4, edgeThreshold=15, patchSize=15, fastThreshold=10
         )
-    return _ORB
+    return _ORB[nfeatures]
 
 
 def image_fingerprints(
@@ -261,10 +273,10 @@ def image_fingerprints(
     ORB local features (default: with the variants, i.e. at registration). Raises
     :class:`CorruptMediaError` for unreadable input and :class:`MediaTooLargeError` over a limit.
     """
-    grey = decode_luminance(data, limits)
-    out = global_fingerprints(grey, variants=variants)
+    out = global_fingerprints(decode_luminance(data, limits), variants=variants)
     if variants if local is None else local:
-        features = local_features(grey)
+        grey = decode_luminance(data, limits, LOCAL_DECODE_SIDE)
+        features = local_features(grey, LOCAL_FEATURES if variants else QUERY_LOCAL_FEATURES)
         if features is not None:
             out.append(features)
     return out
@@ -279,6 +291,19 @@ def pdq_full_decode(data: bytes, limits: Limits) -> tuple[str, int]:
         raise CorruptMediaError(f"image could not be decoded: {exc}") from exc
     bits, quality = pdqhash.compute(rgb)
     return np.packbits(bits).tobytes().hex(), int(quality)
+
+
+def image_iscc(data: bytes, limits: Limits) -> str:
+    """ISCC-CODE (Image-Code + Data-Code + Instance-Code) of an image, from the same decode path.
+
+    The Image-Code's 32x32 grey pixels come from the draft-decoded luminance (bicubic), so it may
+    differ in a few bits from iscc-sdk's normaliser, which decodes in full and trims borders.
+    """
+    from mediamanager.fingerprint import iscc
+
+    grey = Image.fromarray(decode_luminance(data, limits))
+    pixels = np.asarray(grey.resize((32, 32), Image.Resampling.BICUBIC), dtype=np.uint8).ravel().tolist()
+    return iscc.compose(iscc.image_code(pixels), data)
 
 
 def hamming_hex(a: str, b: str) -> int:

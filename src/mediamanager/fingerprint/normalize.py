@@ -50,6 +50,7 @@ _DROP_BLOCKS = re.compile(r"<(script|style|head|noscript)\b[^>]*>.*?</\1\s*>|<!-
 _TAGS = re.compile(r"<[A-Za-z!/][^>]{0,2000}>")
 _MD_LINK = re.compile(r"!?\[([^\]\n]{0,500})\]\([^)\s]{0,2000}(?:\s+\"[^\"\n]{0,200}\")?\)")
 
+
 # Byte table: ASCII letters are lower-cased ('l' and 'L' become 'i', see confusable_fold_table),
 # digits and UTF-8 bytes of other letters (>= 0x80, already folded) pass, every other ASCII byte
 # separates words.

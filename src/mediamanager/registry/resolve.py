@@ -25,7 +25,15 @@ from urllib.parse import urlsplit
 from mediamanager.errors import InvalidPreferenceError
 from mediamanager.model import Preferences, Purpose, Rule, Use
 
-__all__ = ["LEVELS", "Level", "domain_pattern_matches", "normalise_domain_pattern", "resolve_preferences"]
+__all__ = [
+    "LEVELS",
+    "Level",
+    "domain_pattern_matches",
+    "normalise_domain_pattern",
+    "order_levels",
+    "resolve_preferences",
+    "specificity",
+]
 
 LEVELS = ("work", "collection", "domain")
 
@@ -67,7 +75,8 @@ def domain_pattern_matches(pattern: str, url: str) -> bool:
     )
 
 
-def _specificity(pattern: str) -> int:
+def specificity(pattern: str) -> int:
+    """How specific a host/path pattern is: its length without wildcards."""
     return len(pattern.replace("*", "").replace("?", ""))
 
 
@@ -77,7 +86,7 @@ def order_levels(
     """The levels that apply to a work, most specific first."""
     out = [lv for lv in (work, collection) if lv is not None]
     matching = [d for d in domains if any(domain_pattern_matches(d.target, u) for u in source_urls)]
-    out.extend(sorted(matching, key=lambda d: _specificity(d.target), reverse=True))
+    out.extend(sorted(matching, key=lambda d: specificity(d.target), reverse=True))
     return out
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import secrets
 import uuid
 from collections import defaultdict
@@ -21,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,7 +39,13 @@ from mediamanager.lookup import LookupQuery, LookupResult, RegistryInfo, WorkMat
 from mediamanager.model import Fingerprint, MediaType, Preferences, Work, utcnow
 from mediamanager.registry import audit
 from mediamanager.registry.matching import EXACT_KINDS, NearDuplicateIndex, validate_fingerprints
-from mediamanager.registry.resolve import Level, normalise_domain_pattern, order_levels, resolve_preferences
+from mediamanager.registry.resolve import (
+    Level,
+    domain_pattern_matches,
+    normalise_domain_pattern,
+    resolve_preferences,
+    specificity,
+)
 from mediamanager.registry.store.engine import WRITE
 from mediamanager.registry.store.tables import (
     disputes,
@@ -66,7 +72,6 @@ __all__ = [
     "hash_token",
 ]
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds
 OWNER_KINDS = ("person", "organisation")
 SCOPES = ("work", "collection", "domain")
@@ -89,9 +94,18 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 def _check_sha256(value: str) -> str:
     v = value.strip().lower()
-    if not _HEX64.match(v):
+    if len(v) != 64 or not _is_hex(v):
         raise InvalidFingerprintError(f"sha256 must be 64 hex characters, got {value[:80]!r}")
     return v
+
+
+def _is_hex(value: str) -> bool:
+    # bytes.fromhex is C-fast but tolerates spaces between byte pairs, hence the extra check.
+    try:
+        bytes.fromhex(value)
+    except ValueError:
+        return False
+    return " " not in value
 
 
 def _text(value: str, name: str, limit: int) -> str:
@@ -266,6 +280,12 @@ def _domain(row: Any) -> DomainRecord:
     return DomainRecord(row.id, row.owner_id, row.domain, row.token, row.created_at, row.verified_at)
 
 
+# Everything a lookup reports about a matched work, in one indexed join.
+_MATCH_SQL = (
+    "SELECT w.id, w.sha256, w.owner_id, w.collection, w.source_urls, w.title, w.iscc, w.status, o.display_name"
+    " FROM works w JOIN owners o ON o.id = w.owner_id"
+)
+
 _WORK_COLUMNS = [c for c in works.c if c.name != "content"] + [
     works.c.content.is_not(None).label("content_kept")
 ]
@@ -373,7 +393,9 @@ class RegistryService:
             return _token(row)
 
     # -------------------------------------------------------------------- works
-    def register_work(self, owner: Owner, data: WorkInput, *, if_exists: str = "error") -> Registration:
+    def register_work(
+        self, owner: Owner, data: WorkInput, *, if_exists: str = "error", content: bytes | None = None
+    ) -> Registration:
         """Register a work from its fingerprints. ``if_exists="return"`` makes re-registration a no-op.
 
         Claims by other owners on the same sha256, or on a near-duplicate scoring
@@ -404,7 +426,7 @@ class RegistryService:
                     sha256=data.sha256,
                     iscc=data.iscc,
                     size_bytes=data.size_bytes,
-                    content=None,
+                    content=content,
                     status="active",
                     created_at=now,
                     updated_at=now,
@@ -429,6 +451,7 @@ class RegistryService:
                 iscc=data.iscc,
                 title=data.title,
                 fingerprints=len(matching),
+                content_kept=content is not None,
             )
             if data.preferences is not None and data.preferences.rules:
                 self._put_preferences(tx, owner.id, "work", work_id, data.preferences)
@@ -474,18 +497,8 @@ class RegistryService:
             size_bytes=fp.size_bytes,
             preferences=preferences,
         )
-        registration = self.register_work(owner, data, if_exists=if_exists)
         keep = self.settings.keep_content_default if keep_content is None else keep_content
-        if keep and registration.created:
-            with self._write(owner.id) as tx:
-                tx.conn.execute(
-                    sa.update(works).where(works.c.id == registration.work.id).values(content=content)
-                )
-                tx.log("work.keep_content", "work", registration.work.id, bytes=len(content))
-            registration = Registration(
-                self.get_work(owner, registration.work.id), True, registration.disputes
-            )
-        return registration
+        return self.register_work(owner, data, if_exists=if_exists, content=content if keep else None)
 
     def _validated(self, data: WorkInput) -> WorkInput:
         if not isinstance(data.media_type, MediaType):
@@ -775,46 +788,48 @@ class RegistryService:
         return self._effective_for_rows(conn, rows)
 
     def _effective_for_rows(self, conn: sa.Connection, rows: Sequence[Any]) -> dict[str, Preferences]:
+        """Effective preferences for work rows (``id, owner_id, collection, source_urls``).
+
+        Works whose levels are the same documents share one resolved (cached) Preferences object.
+        """
         if not rows:
             return {}
-        work_level: dict[str, Level] = {}
-        for chunk in _chunks([r.id for r in rows]):
-            for wp in conn.execute(
-                sa.select(preferences.c.target, preferences.c.document).where(
-                    preferences.c.scope == "work", preferences.c.target.in_(chunk)
-                )
-            ):
-                work_level[wp.target] = Level("work", wp.target, _prefs(wp.document))
-        collection_level: dict[tuple[str, str], Level] = {}
-        domain_level: dict[str, list[Level]] = defaultdict(list)
+        work_level: dict[str, tuple[str, str, str]] = {}
+        for target, document in _select_in(
+            conn,
+            "SELECT target, document FROM preferences WHERE scope = 'work' AND target",
+            [r.id for r in rows],
+        ):
+            work_level[target] = ("work", target, document)
+        collection_level: dict[tuple[str, str], tuple[str, str, str]] = {}
         with_collections = sorted({r.owner_id for r in rows if r.collection})
+        for owner_id, target, document in _select_in(
+            conn,
+            "SELECT owner_id, target, document FROM preferences WHERE scope = 'collection' AND owner_id",
+            with_collections,
+        ):
+            collection_level[(owner_id, target)] = ("collection", target, document)
+        domain_level: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         with_urls = sorted({r.owner_id for r in rows if r.source_urls not in ("[]", "", None)})
-        for chunk in _chunks(with_collections):
-            for cp in conn.execute(
-                sa.select(preferences.c.owner_id, preferences.c.target, preferences.c.document).where(
-                    preferences.c.scope == "collection", preferences.c.owner_id.in_(chunk)
-                )
-            ):
-                collection_level[(cp.owner_id, cp.target)] = Level(
-                    "collection", cp.target, _prefs(cp.document)
-                )
-        for chunk in _chunks(with_urls):
-            for dp in conn.execute(
-                sa.select(preferences.c.owner_id, preferences.c.target, preferences.c.document).where(
-                    preferences.c.scope == "domain", preferences.c.owner_id.in_(chunk)
-                )
-            ):
-                domain_level[dp.owner_id].append(Level("domain", dp.target, _prefs(dp.document)))
+        for owner_id, target, document in _select_in(
+            conn,
+            "SELECT owner_id, target, document FROM preferences WHERE scope = 'domain' AND owner_id",
+            with_urls,
+        ):
+            domain_level[owner_id].append(("domain", target, document))
         out: dict[str, Preferences] = {}
         for r in rows:
-            urls = json.loads(r.source_urls) if r.source_urls else []
-            levels = order_levels(
-                work_level.get(r.id),
-                collection_level.get((r.owner_id, r.collection)) if r.collection else None,
-                domain_level.get(r.owner_id, ()),
-                urls,
-            )
-            out[r.id] = resolve_preferences(levels)
+            key: list[tuple[str, str, str]] = []
+            if r.id in work_level:
+                key.append(work_level[r.id])
+            if r.collection and (r.owner_id, r.collection) in collection_level:
+                key.append(collection_level[(r.owner_id, r.collection)])
+            domains = domain_level.get(r.owner_id)
+            if domains:
+                urls = json.loads(r.source_urls) if r.source_urls else []
+                matching = [d for d in domains if any(domain_pattern_matches(d[1], u) for u in urls)]
+                key.extend(sorted(matching, key=lambda d: specificity(d[1]), reverse=True))
+            out[r.id] = _resolved(tuple(key))
         return out
 
     # ------------------------------------------------------------------ disputes
@@ -870,11 +885,10 @@ class RegistryService:
             if sha:
                 sha_of[_check_sha256(sha)].append(i)
         with self._read() as conn:
-            shas = list(sha_of)
-            for chunk in _chunks(shas):
-                for r in conn.execute(sa.select(works.c.id, works.c.sha256).where(works.c.sha256.in_(chunk))):
-                    for i in sha_of[r.sha256]:
-                        found[i][r.id] = (1.0, "sha256")
+            rows = {r.id: r for r in _select_in(conn, _MATCH_SQL + " WHERE w.sha256", list(sha_of))}
+            for r in rows.values():
+                for i in sha_of[r.sha256]:
+                    found[i][r.id] = (1.0, "sha256")
             near = [
                 i for i, q in enumerate(queries) if any(f.kind not in EXACT_KINDS for f in q.fingerprints)
             ]
@@ -885,8 +899,9 @@ class RegistryService:
                     for m in self.index.search(q.media_type, q.fingerprints, self.settings.match_limit):
                         if m.key not in found[i]:
                             found[i][m.key] = (float(m.score), m.kind)
-            work_ids = sorted({w for f in found for w in f})
-            matches = self._work_matches(conn, work_ids)
+                more = sorted({w for f in found for w in f} - rows.keys())
+                rows.update((r.id, r) for r in _select_in(conn, _MATCH_SQL + " WHERE w.id", more))
+            matches = self._matches_from_rows(conn, list(rows.values()))
         results: list[LookupResult] = []
         for q, hits in zip(queries, found, strict=True):
             ms = [
@@ -896,25 +911,7 @@ class RegistryService:
             results.append(LookupResult(q.item_id, tuple(ms)))
         return results
 
-    def _work_matches(self, conn: sa.Connection, work_ids: Sequence[str]) -> dict[str, WorkMatch]:
-        rows: list[Any] = []
-        for chunk in _chunks(list(work_ids)):
-            rows.extend(
-                conn.execute(
-                    sa.select(
-                        works.c.id,
-                        works.c.owner_id,
-                        works.c.collection,
-                        works.c.source_urls,
-                        works.c.title,
-                        works.c.iscc,
-                        works.c.status,
-                        owners.c.display_name,
-                    )
-                    .join(owners, owners.c.id == works.c.owner_id)
-                    .where(works.c.id.in_(chunk))
-                ).all()
-            )
+    def _matches_from_rows(self, conn: sa.Connection, rows: Sequence[Any]) -> dict[str, WorkMatch]:
         prefs = self._effective_for_rows(conn, rows)
         claimants = self._claimants(conn, [r.id for r in rows if r.status == "disputed"])
         return {
@@ -1089,13 +1086,47 @@ class RegistryService:
 
 
 def _with_score(m: WorkMatch, score: float, kind: str) -> WorkMatch:
-    from dataclasses import replace
+    return WorkMatch(
+        m.work_id,
+        round(score, 6),
+        kind,
+        m.owner_id,
+        m.owner_name,
+        m.title,
+        m.iscc,
+        m.preferences,
+        m.disputed,
+        m.claimants,
+    )
 
-    return replace(m, score=round(score, 6), kind=kind)
 
-
+@lru_cache(maxsize=65536)
 def _prefs(document: str) -> Preferences:
+    """A stored preference document, parsed once (documents are immutable text; an update is a new text)."""
     return Preferences.from_dict(json.loads(document))
+
+
+@lru_cache(maxsize=65536)
+def _resolved(levels: tuple[tuple[str, str, str], ...]) -> Preferences:
+    """Effective preferences for ``(scope, target, document)`` levels, most specific first (memoised)."""
+    return resolve_preferences([Level(scope, target, _prefs(doc)) for scope, target, doc in levels])
+
+
+def _select_in(conn: sa.Connection, sql: str, values: Sequence[str], tail: str = "") -> list[Any]:
+    """Run ``sql + " IN (...)" + tail`` over ``values`` in chunks, as plain driver SQL.
+
+    Hot lookup paths use this instead of SQLAlchemy's expanding IN, whose per-call
+    compilation cost more than the query itself on a 10,000-item batch.
+    """
+    if not values:
+        return []
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    out: list[Any] = []
+    for chunk in _chunks(list(values)):
+        out.extend(
+            conn.exec_driver_sql(f"{sql} IN ({','.join([mark] * len(chunk))}){tail}", tuple(chunk)).all()
+        )
+    return out
 
 
 def _pref_record(r: Any) -> PreferenceRecord:

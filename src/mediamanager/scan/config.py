@@ -21,7 +21,8 @@ class ScanConfig:
     ``unknown`` is ``drop`` by default: unknown is not allowed, so an item no
     signal and no registered work speaks for is left out unless the builder
     explicitly chooses ``keep`` (and the data card then says so).
-    ``scan_time`` stamps the evidence of captured signals, so a resumed scan
+    ``iscc`` computes the ISCC code of texts too (slow in pure Python; images and
+    audio always get theirs). ``scan_time`` stamps the evidence of captured signals, so a resumed scan
     writes exactly what an uninterrupted one would.
     """
 
@@ -33,6 +34,7 @@ class ScanConfig:
     evidence_cache: str | None = None
     batch_size: int = 256
     licensed_in_output: bool = True
+    iscc: bool = False
     columns: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -209,6 +209,17 @@ def _assertion_evidence(
     return out
 
 
+# c2pa-rs's PDF parser can take tens of seconds on a few hundred KB of crafted cross-reference
+# data; PDFs are therefore read in a child process that is killed after this many seconds.
+ISOLATED_TIMEOUT_S = 10.0
+_ISOLATED_MIME = frozenset({"application/pdf"})
+
+
+def _may_carry_manifest(content: bytes) -> bool:
+    """Whether ``content`` holds a manifest store or points at a remote one (cheap, before parsing)."""
+    return _C2PA_STORE_SIGNATURE in content or b"dcterms:provenance" in content
+
+
 def read_c2pa(
     content: bytes, mime: str, *, location: str = "content", trust_anchors: str | None = None
 ) -> list[Evidence]:
@@ -216,7 +227,17 @@ def read_c2pa(
 
     No manifest (or a format c2pa cannot carry) gives ``[]``: unknown. Anything else that prevents
     reading gives one error entry with the reason. ``trust_anchors`` (PEM) marks extra roots as trusted.
+    Files without manifest bytes never reach the native parser; PDFs are parsed in a child process
+    with a time limit.
     """
+    if not _may_carry_manifest(content):
+        return []
+    if mime in _ISOLATED_MIME:
+        return _read_isolated(content, mime, location, trust_anchors)
+    return _read_in_process(content, mime, location, trust_anchors)
+
+
+def _read_in_process(content: bytes, mime: str, location: str, trust_anchors: str | None) -> list[Evidence]:
     c2pa = _c2pa()
     try:
         ctx = _context(c2pa, trust_anchors)
@@ -235,11 +256,36 @@ def read_c2pa(
                 )
             ]
         return []
-    except c2pa.C2paError as exc:
-        return [Evidence(source="c2pa", raw="", location=location, error=f"C2PA manifest unreadable: {exc}")]
-    except (ValueError, OSError, RuntimeError) as exc:
+    except (c2pa.C2paError, ValueError, OSError, RuntimeError) as exc:
         return [Evidence(source="c2pa", raw="", location=location, error=f"C2PA manifest unreadable: {exc}")]
     return _store_evidence(store, state, location)
+
+
+def _isolated_worker(conn: Any, content: bytes, mime: str, location: str, trust_anchors: str | None) -> None:
+    conn.send([e.to_dict() for e in _read_in_process(content, mime, location, trust_anchors)])
+    conn.close()
+
+
+def _read_isolated(content: bytes, mime: str, location: str, trust_anchors: str | None) -> list[Evidence]:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_isolated_worker, args=(child, content, mime, location, trust_anchors), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if parent.poll(ISOLATED_TIMEOUT_S):
+            return [Evidence.from_dict(d) for d in parent.recv()]
+        reason = f"C2PA reader gave up after {ISOLATED_TIMEOUT_S:g} s (pathological {mime} structure)"
+    except (EOFError, OSError) as exc:
+        reason = f"C2PA reader crashed: {exc or 'no result'}"
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        parent.close()
+    return [Evidence(source="c2pa", raw="", location=location, error=reason)]
 
 
 def has_manifest(content: bytes, mime: str) -> bool:

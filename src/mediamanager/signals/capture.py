@@ -11,7 +11,9 @@ from mediamanager.model import utcnow
 __all__ = ["Capture", "normalise_headers"]
 
 
-def normalise_headers(headers: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
+def normalise_headers(
+    headers: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+) -> tuple[tuple[str, str], ...]:
     """Headers as ``(lower-case name, value)`` pairs, keeping repeats and order."""
     if headers is None:
         return ()

@@ -17,6 +17,8 @@ Within TDMRep the spec's precedence applies first (:func:`tdmrep.apply_precedenc
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 from mediamanager.model import Evidence, Preferences, Purpose, Rule, combine_rules
 from mediamanager.signals.capture import Capture
@@ -53,29 +55,40 @@ def collect_signals(capture: Capture, *, user_agent: str | None = None) -> list[
 
     agents = load_agents()
     url = capture.url
+    header_at = f"http header of {url}" if url else "http header"
+    html_at = f"html head of {url}" if url else "html head"
     out: list[Evidence] = []
     licences: list[str] = []
     if capture.robots_txt is not None:
-        out += parse_robots_txt(capture.robots_txt, url=url, user_agent=user_agent, agents=agents)
+        out += parse_robots_txt(
+            capture.robots_txt,
+            url=url,
+            user_agent=user_agent,
+            agents=agents,
+            location=_site(url, "/robots.txt"),
+        )
         licences += rsl.licence_links_from_robots(capture.robots_txt)
     if capture.ai_txt is not None:
-        out += aitxt.parse_ai_txt(capture.ai_txt, url=url, user_agent=user_agent)
+        out += aitxt.parse_ai_txt(
+            capture.ai_txt, url=url, user_agent=user_agent, location=_site(url, "/ai.txt")
+        )
     tdm: list[Evidence] = []
     if capture.tdmrep_json is not None:
-        tdm += tdmrep.parse_tdmrep_json(capture.tdmrep_json, url=url)
+        where = _site(url, "/.well-known/tdmrep.json")
+        tdm += tdmrep.parse_tdmrep_json(capture.tdmrep_json, url=url, location=where)
     for value in capture.header("content-usage"):
-        out += aipref.parse_content_usage(value)
+        out += aipref.parse_content_usage(value, location=header_at)
     for value in capture.header("content-signal"):
-        out += content_signal.parse_content_signal(
-            value, source="Content-Signal header", location="http header"
-        )
-    out += xrobots.parse_x_robots_tag(capture.header("x-robots-tag"), user_agent=user_agent, agents=agents)
-    tdm += tdmrep.parse_tdm_headers(capture.headers)
+        out += content_signal.parse_content_signal(value, source="Content-Signal header", location=header_at)
+    out += xrobots.parse_x_robots_tag(
+        capture.header("x-robots-tag"), user_agent=user_agent, agents=agents, location=header_at
+    )
+    tdm += tdmrep.parse_tdm_headers(capture.headers, location=header_at)
     licences += rsl.licence_links_from_headers(capture.headers)
     if capture.html_head is not None:
         html = _text(capture.html_head)
-        out += xrobots.parse_html_meta_robots(html, user_agent=user_agent, agents=agents)
-        tdm += tdmrep.parse_tdmrep_html(html)
+        out += xrobots.parse_html_meta_robots(html, user_agent=user_agent, agents=agents, location=html_at)
+        tdm += tdmrep.parse_tdmrep_html(html, location=html_at)
         licences += rsl.licence_links_from_html(html)
     if capture.content is not None:
         tdm += tdmrep.read_tdmrep_file(capture.content, capture.filename)
@@ -89,7 +102,16 @@ def collect_signals(capture: Capture, *, user_agent: str | None = None) -> list[
         out += rsl.parse_rsl(doc, content_url=url, location=link)
     if capture.content is not None:
         out += _embedded(capture.content, capture.filename)
-    return out
+    # Evidence is dated when it was captured, not when it was read.
+    return [replace(e, observed_at=capture.fetched_at) for e in out]
+
+
+def _site(url: str | None, path: str) -> str:
+    """Where a site-wide file lives, e.g. ``https://host/robots.txt`` (the bare name without a URL)."""
+    parts = urlsplit(url or "")
+    if parts.scheme and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}{path}"
+    return path.lstrip("/")
 
 
 def _embedded(content: bytes, filename: str | None) -> list[Evidence]:

@@ -256,7 +256,9 @@ def parse_robots(data: str | bytes, *, cache: bool = True) -> RobotsTxt:
     Results are cached by content (a site's robots.txt is read for many records); treat
     the returned object as read-only.
     """
-    if cache and isinstance(data, str | bytes) and len(data) <= MAX_ROBOTS_BYTES:  # never pin a huge input in the cache
+    if (
+        cache and isinstance(data, str | bytes) and len(data) <= MAX_ROBOTS_BYTES
+    ):  # never pin a huge input in the cache
         return _parse_cached(data)
     return _parse(data)
 

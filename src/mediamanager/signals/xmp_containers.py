@@ -570,31 +570,34 @@ def _scan_packets(b: bytes, label: str, c: Container) -> None:
         pos = end.end()
 
 
-_PDF_STREAM = re.compile(rb"/Metadata\b|/Type\s*/Metadata")
+_PDF_XML_SUBTYPE = re.compile(rb"/Subtype\s{0,8}/XML\b")
 
 
 def _walk_pdf(b: bytes) -> Container:
     c = Container("pdf")
     _scan_packets(b, "PDF", c)
-    # Compressed metadata streams: a dictionary naming /Metadata and /FlateDecode, then `stream`.
+    # Compressed metadata streams: a dictionary with /Subtype /XML and /FlateDecode, then `stream`.
+    # Anchored on the rare /Subtype /XML and looking only a bounded distance either side, so that a
+    # file of repeated "<<" or "/Subtype /XML" costs linear time.
     inflated = 0
-    for m in re.finditer(
-        rb"<<(?:(?!>>).){0,2000}?/Subtype\s*/XML(?:(?!stream).){0,2000}?stream\r?\n", b, re.S
-    ):
-        if inflated >= MAX_PDF_STREAMS:
+    for seen, m in enumerate(_PDF_XML_SUBTYPE.finditer(b)):
+        if inflated >= MAX_PDF_STREAMS or seen >= 4 * MAX_PDF_STREAMS:
             break
-        head = m.group(0)
-        if b"/FlateDecode" not in head:
+        dict_start = b.rfind(b"<<", max(0, m.start() - 2000), m.start())
+        keyword = b.find(b"stream", m.end(), m.end() + 2000)
+        if dict_start < 0 or keyword < 0 or b"/FlateDecode" not in b[dict_start:keyword]:
             continue
-        end = b.find(b"endstream", m.end(), m.end() + MAX_PACKET)
+        data = keyword + 6
+        data += 2 if b[data : data + 2] == b"\r\n" else 1 if b[data : data + 1] in (b"\n", b"\r") else 0
+        end = b.find(b"endstream", data, data + MAX_PACKET)
         if end < 0:
-            c.problems.append(f"PDF metadata stream at byte {m.start()} has no end")
-            continue
+            c.problems.append(f"PDF metadata stream at byte {dict_start} has no end")
+            break  # every later stream would scan the same remainder
         inflated += 1
-        data = _inflate(b[m.end() : end], "PDF metadata stream", c.problems)
-        if data:
+        xml = _inflate(b[data:end], "PDF metadata stream", c.problems)
+        if xml:
             sub = Container("pdf")
-            _scan_packets(data, f"PDF stream @{m.start()}", sub)
+            _scan_packets(xml, f"PDF stream @{dict_start}", sub)
             c.packets.extend(sub.packets)
             c.problems.extend(sub.problems)
     return c

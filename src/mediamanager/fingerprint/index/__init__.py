@@ -14,7 +14,10 @@ from mediamanager.fingerprint.index.text import TextIndex
 
 __all__ = ["AudioIndex", "FingerprintIndex", "ImageIndex", "TextIndex"]
 
-_LAZY = {"ImageIndex": "mediamanager.fingerprint.index.image", "AudioIndex": "mediamanager.fingerprint.index.audio"}
+_LAZY = {
+    "ImageIndex": "mediamanager.fingerprint.index.image",
+    "AudioIndex": "mediamanager.fingerprint.index.audio",
+}
 
 
 def __getattr__(name: str) -> Any:

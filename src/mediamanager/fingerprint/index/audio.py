@@ -182,8 +182,14 @@ class AudioIndex(FingerprintIndex):
                 continue
             seen.add((work_index, offset))
             around = np.arange(offset - 2, offset + 3, dtype=np.int64)
-            alignment = best_alignment(query, shard.works[work_index], min_overlap=self.min_overlap, offsets=around)
-            if alignment is not None and alignment.overlap >= min(self.min_overlap, query.size) and alignment.ber <= self.max_ber:
+            alignment = best_alignment(
+                query, shard.works[work_index], min_overlap=self.min_overlap, offsets=around
+            )
+            if (
+                alignment is not None
+                and alignment.overlap >= min(self.min_overlap, query.size)
+                and alignment.ber <= self.max_ber
+            ):
                 found.append((key_id, alignment.ber))
         return found
 

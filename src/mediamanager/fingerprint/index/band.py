@@ -20,6 +20,7 @@ On-disk layout written by :meth:`BandTable.save` into a directory, for each band
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,11 @@ import numpy.typing as npt
 __all__ = ["BandTable"]
 
 U32Array = npt.NDArray[np.uint32]
+
+
+def _sorted(keys: U32Array, ids: U32Array) -> tuple[U32Array, U32Array]:
+    order = np.lexsort((ids, keys))
+    return keys[order], ids[order]
 
 
 class BandTable:
@@ -38,14 +44,22 @@ class BandTable:
         self._ids: list[U32Array] = [np.empty(0, np.uint32) for _ in range(num_bands)]
         self._pending_ids: list[U32Array] = []
         self._pending_keys: list[U32Array] = []
+        # Recent additions live in a small sorted "delta" table per band, searched beside the
+        # main one and folded into it once it holds an eighth as many items (LSM-style), so
+        # adding one work to a large index does not re-sort a million keys.
+        self._delta_keys: list[U32Array] = [np.empty(0, np.uint32) for _ in range(num_bands)]
+        self._delta_ids: list[U32Array] = [np.empty(0, np.uint32) for _ in range(num_bands)]
 
     def __len__(self) -> int:
-        return len(self._ids[0]) + sum(len(p) for p in self._pending_ids) if self.num_bands else 0
+        if not self.num_bands:
+            return 0
+        return len(self._ids[0]) + len(self._delta_ids[0]) + sum(len(p) for p in self._pending_ids)
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the merged arrays (pending buffers excluded)."""
-        return sum(k.nbytes + i.nbytes for k, i in zip(self._keys, self._ids, strict=True))
+        """Bytes held by the sorted arrays (pending buffers excluded)."""
+        main = sum(k.nbytes + i.nbytes for k, i in zip(self._keys, self._ids, strict=True))
+        return main + sum(k.nbytes + i.nbytes for k, i in zip(self._delta_keys, self._delta_ids, strict=True))
 
     def add(self, ids: U32Array, band_keys: U32Array) -> None:
         """Queue items ``ids`` with their band keys (shape ``(len(ids), num_bands)``)."""
@@ -53,23 +67,30 @@ class BandTable:
         self._pending_ids.append(np.asarray(ids, dtype=np.uint32))
         self._pending_keys.append(band_keys)
 
-    def merge(self) -> None:
-        """Merge queued items into the sorted arrays."""
-        if not self._pending_ids:
-            return
-        new_ids = np.concatenate(self._pending_ids)
-        new_keys = np.concatenate(self._pending_keys)
-        self._pending_ids, self._pending_keys = [], []
-        for b in range(self.num_bands):
-            keys = np.concatenate([self._keys[b], new_keys[:, b]])
-            ids = np.concatenate([self._ids[b], new_ids])
-            order = np.lexsort((ids, keys))
-            self._keys[b] = keys[order]
-            self._ids[b] = ids[order]
+    def merge(self, *, full: bool = False) -> None:
+        """Sort queued items into the delta tables; fold those into the main ones when large or ``full``."""
+        if self._pending_ids:
+            new_ids = np.concatenate(self._pending_ids)
+            new_keys = np.concatenate(self._pending_keys)
+            self._pending_ids, self._pending_keys = [], []
+            for b in range(self.num_bands):
+                self._delta_keys[b], self._delta_ids[b] = _sorted(
+                    np.concatenate([self._delta_keys[b], new_keys[:, b]]),
+                    np.concatenate([self._delta_ids[b], new_ids]),
+                )
+        delta = len(self._delta_ids[0]) if self.num_bands else 0
+        if delta and (full or delta * 8 >= len(self._ids[0])):
+            for b in range(self.num_bands):
+                self._keys[b], self._ids[b] = _sorted(
+                    np.concatenate([self._keys[b], self._delta_keys[b]]),
+                    np.concatenate([self._ids[b], self._delta_ids[b]]),
+                )
+                self._delta_keys[b] = np.empty(0, np.uint32)
+                self._delta_ids[b] = np.empty(0, np.uint32)
 
     def compact(self, keep: npt.NDArray[np.bool_], renumber: U32Array) -> None:
         """Drop items whose ``keep[id]`` is false and map surviving ids through ``renumber``."""
-        self.merge()
+        self.merge(full=True)
         for b in range(self.num_bands):
             mask = keep[self._ids[b]]
             self._keys[b] = np.ascontiguousarray(self._keys[b][mask])
@@ -81,21 +102,8 @@ class BandTable:
         ``query_keys`` has shape ``(m, num_bands)``. Buckets holding more than ``max_bucket``
         items are skipped: such a key is shared boilerplate (a stop-shingle), not evidence.
         """
-        self.merge()
-        found: list[U32Array] = []
-        q = np.asarray(query_keys, dtype=np.uint32).reshape(-1, self.num_bands)
-        for b in range(self.num_bands):
-            keys = self._keys[b]
-            if not len(keys):
-                continue
-            lo = np.searchsorted(keys, q[:, b], side="left")
-            hi = np.searchsorted(keys, q[:, b], side="right")
-            for start, stop in zip(lo.tolist(), hi.tolist(), strict=True):
-                if 0 < stop - start <= max_bucket:
-                    found.append(self._ids[b][start:stop])
-        if not found:
-            return np.empty(0, np.uint32)
-        return np.concatenate(found)
+        _, ids = self.candidate_pairs(query_keys, max_bucket)
+        return ids
 
     def candidate_pairs(self, query_keys: U32Array, max_bucket: int) -> tuple[U32Array, U32Array]:
         """``(query row, item id)`` pairs sharing a band key, for all query rows at once.
@@ -107,8 +115,9 @@ class BandTable:
         q = np.asarray(query_keys, dtype=np.uint32).reshape(-1, self.num_bands)
         rows_out: list[U32Array] = []
         ids_out: list[U32Array] = []
-        for b in range(self.num_bands):
-            keys = self._keys[b]
+        tables = [(self._keys[b], self._ids[b], b) for b in range(self.num_bands)]
+        tables += [(self._delta_keys[b], self._delta_ids[b], b) for b in range(self.num_bands)]
+        for keys, table_ids, b in tables:
             if not len(keys):
                 continue
             lo = np.searchsorted(keys, q[:, b], side="left")
@@ -122,7 +131,7 @@ class BandTable:
             ends = np.cumsum(count)
             pos = np.arange(total) - np.repeat(ends - count - lo, count)
             rows_out.append(rows)
-            ids_out.append(np.asarray(self._ids[b][pos], dtype=np.uint32))
+            ids_out.append(np.asarray(table_ids[pos], dtype=np.uint32))
         if not rows_out:
             empty = np.empty(0, np.uint32)
             return empty, empty
@@ -130,7 +139,7 @@ class BandTable:
 
     def save(self, directory: Path) -> None:
         """Write every band as two ``.npy`` files (layout in the module docstring)."""
-        self.merge()
+        self.merge(full=True)
         for b in range(self.num_bands):
             np.save(directory / f"band-{b:02d}.keys.npy", self._keys[b].astype("<u4", copy=False))
             np.save(directory / f"band-{b:02d}.ids.npy", self._ids[b].astype("<u4", copy=False))
@@ -139,7 +148,7 @@ class BandTable:
     def load(cls, directory: Path, num_bands: int, *, mmap: bool = True) -> BandTable:
         """Read the bands written by :meth:`save` (memory-mapped read-only by default)."""
         table = cls(num_bands)
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         for b in range(num_bands):
             table._keys[b] = np.load(directory / f"band-{b:02d}.keys.npy", mmap_mode=mode)
             table._ids[b] = np.load(directory / f"band-{b:02d}.ids.npy", mmap_mode=mode)

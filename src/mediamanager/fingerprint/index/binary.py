@@ -72,7 +72,9 @@ import numpy.typing as npt
 
 from mediamanager.errors import InputError, IntegrityError, InvalidFingerprintError
 from mediamanager.fingerprint.image import (
+    LOCAL_DECODE_SIDE,
     PDQ_MIN_QUALITY,
+    QUERY_LOCAL_FEATURES,
     decode_luminance,
     global_fingerprints,
     image_fingerprints,
@@ -175,7 +177,12 @@ class _LocalFeatures:
             self.graph = faiss.IndexBinaryHNSW(256, HNSW_M)
             self.graph.hnsw.efSearch = HNSW_EF_SEARCH
         self.graph.add(np.ascontiguousarray(des, dtype=np.uint8))
-        for column, values in ((self.xy, xy), (self.des, des), (self.owner, owner)):
+        columns: tuple[tuple[list[Any], npt.NDArray[Any]], ...] = (
+            (self.xy, xy),
+            (self.des, des),
+            (self.owner, owner),
+        )
+        for column, values in columns:
             column.append(values)
             if len(column) > 1:
                 column[:] = [np.concatenate(column)]
@@ -216,20 +223,27 @@ class ImageIndex(FingerprintIndex):
 
     # content level -------------------------------------------------------------------------
     def fingerprints_of(self, content: Any) -> list[Fingerprint]:
-        return image_fingerprints(_read_content(content), self.limits, variants=True, local=self.local_features)
+        return image_fingerprints(
+            _read_content(content), self.limits, variants=True, local=self.local_features
+        )
 
     def search(self, content: Any, limit: int = 10) -> list[Match]:
-        """Registered images found in ``content`` (bytes or a path), decoding it once.
+        """Registered images found in ``content`` (bytes or a path), best first.
 
-        The global hashes are tried first (one PDQ and one pHash); only when they find nothing,
-        and local features are enabled and registered, are ORB features computed and verified.
+        The global hashes are tried first (one PDQ and one pHash from a 1/8-scale decode); only
+        when they find nothing, and local features are enabled and registered, is the image
+        decoded again at 1/4 scale for ORB features and geometric verification.
         """
         self._check_limit(limit)
-        grey = decode_luminance(_read_content(content), self.limits)
-        matches = self.search_fingerprints(global_fingerprints(grey, variants=False), limit)
+        data = _read_content(content)
+        matches = self.search_fingerprints(
+            global_fingerprints(decode_luminance(data, self.limits), variants=False), limit
+        )
         if matches or not self.local_features or self._local.size == 0:
             return matches
-        features = local_features(grey)
+        features = local_features(
+            decode_luminance(data, self.limits, LOCAL_DECODE_SIDE), QUERY_LOCAL_FEATURES
+        )
         return [] if features is None else self._search_local(features, limit)
 
     # fingerprint level ---------------------------------------------------------------------
@@ -298,7 +312,9 @@ class ImageIndex(FingerprintIndex):
         self._check_limit(limit)
         pdq, phash, _part, quality = _codes(fps, query=True)
         keep = quality >= FLAT_QUALITY
-        matches = self.search_codes(pdq[keep], phash[keep], limit, quality=quality[keep])[0] if keep.any() else []
+        matches = (
+            self.search_codes(pdq[keep], phash[keep], limit, quality=quality[keep])[0] if keep.any() else []
+        )
         if matches or not self.local_features:
             return matches
         orb = next((fp for fp in fps if fp.kind == "orb"), None)
@@ -336,7 +352,9 @@ class ImageIndex(FingerprintIndex):
         found.sort(key=lambda item: (-item[1], self._keys[item[0]]))
         return [Match(self._keys[owner], count / (count + 10.0), "orb") for owner, count in found[:limit]]
 
-    def search_codes(self, pdq: U8, phash: U8, limit: int = 10, *, quality: U8 | None = None) -> list[list[Match]]:
+    def search_codes(
+        self, pdq: U8, phash: U8, limit: int = 10, *, quality: U8 | None = None
+    ) -> list[list[Match]]:
         """Batched lookup: for each query row (PDQ, pHash, optional PDQ quality), matches best first.
 
         Rows of one call are answered together (FAISS amortises the table probes); the result for
@@ -386,7 +404,9 @@ class ImageIndex(FingerprintIndex):
             for name in ("pdq", "phash", "owner", "part", "quality"):
                 column = shard.column(name)
                 total += 0 if column is None else int(column.nbytes)
-        local = sum(int(self._local.column(name).nbytes) for name in ("xy", "des", "owner") if self._local.size)
+        local = sum(
+            int(self._local.column(name).nbytes) for name in ("xy", "des", "owner") if self._local.size
+        )
         return {"codes": total, "local_features": local}
 
     # persistence ---------------------------------------------------------------------------
@@ -398,7 +418,9 @@ class ImageIndex(FingerprintIndex):
             live = [key_id for key_id, alive in enumerate(self._alive) if alive]
             renumber = np.full(len(self._keys) + 1, -1, dtype=np.int64)
             renumber[live] = np.arange(len(live))
-            columns: dict[str, list[Any]] = {name: [] for name in ("pdq", "phash", "owner", "part", "quality")}
+            columns: dict[str, list[Any]] = {
+                name: [] for name in ("pdq", "phash", "owner", "part", "quality")
+            }
             for shard in self._shards:
                 if shard.size == 0:
                     continue
@@ -415,7 +437,9 @@ class ImageIndex(FingerprintIndex):
                 folder = staging / f"shard-{shards - 1:05d}"
                 folder.mkdir()
                 for name, values in merged.items():
-                    np.save(folder / f"{name}.npy", np.ascontiguousarray(values[start : start + self.shard_size]))
+                    np.save(
+                        folder / f"{name}.npy", np.ascontiguousarray(values[start : start + self.shard_size])
+                    )
             local_items = 0
             if self._local.size:
                 keep = renumber[self._local.column("owner")] >= 0
@@ -463,17 +487,26 @@ class ImageIndex(FingerprintIndex):
         index._alive = [True] * len(keys)
         for number in range(int(manifest["shards"])):
             folder = source / f"shard-{number:05d}"
-            arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("pdq", "phash", "owner", "part", "quality")}
+            arrays = {
+                name: np.load(folder / f"{name}.npy", mmap_mode="r")
+                for name in ("pdq", "phash", "owner", "part", "quality")
+            }
             shard = _Shard(index.nhash, index.nbits, index.nflip)
             shard.append(
                 np.asarray(arrays["pdq"]), arrays["phash"], arrays["owner"], arrays["part"], arrays["quality"]
             )
             index._shards.append(shard)
         if int(manifest.get("local_items", 0)):
-            local = {name: np.load(source / f"local.{name}.npy", mmap_mode="r") for name in ("xy", "des", "owner")}
+            local = {
+                name: np.load(source / f"local.{name}.npy", mmap_mode="r") for name in ("xy", "des", "owner")
+            }
             index._local.append(np.asarray(local["xy"]), np.asarray(local["des"]), np.asarray(local["owner"]))
-        if index.num_items != int(manifest["items"]) or index._local.size != int(manifest.get("local_items", 0)):
-            raise IntegrityError(f"{source}: manifest says {manifest['items']} items, shards hold {index.num_items}")
+        if index.num_items != int(manifest["items"]) or index._local.size != int(
+            manifest.get("local_items", 0)
+        ):
+            raise IntegrityError(
+                f"{source}: manifest says {manifest['items']} items, shards hold {index.num_items}"
+            )
         return index
 
 
@@ -504,7 +537,12 @@ def _codes(fps: Sequence[Fingerprint], *, query: bool) -> tuple[U8, U8, U8, U8]:
             raise InvalidFingerprintError(f"malformed {fp.kind} fingerprint (part {fp.part}): {exc}") from exc
     parts = sorted(set(pdq) & set(phash))
     if not parts:
-        return (np.zeros((0, 32), np.uint8), np.zeros((0, 8), np.uint8), np.zeros(0, np.uint8), np.zeros(0, np.uint8))
+        return (
+            np.zeros((0, 32), np.uint8),
+            np.zeros((0, 8), np.uint8),
+            np.zeros(0, np.uint8),
+            np.zeros(0, np.uint8),
+        )
     return (
         np.frombuffer(b"".join(pdq[p][0] for p in parts), dtype=np.uint8).reshape(-1, 32).copy(),
         np.frombuffer(b"".join(phash[p] for p in parts), dtype=np.uint8).reshape(-1, 8).copy(),

@@ -69,7 +69,9 @@ NUM_BANDS = 24
 U32Array = npt.NDArray[np.uint32]
 
 
-def _shared(agree: npt.NDArray[np.float64], a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _shared(
+    agree: npt.NDArray[np.float64], a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """Estimated shared shingles from agreeing MinHash slots: ``J(|A|+|B|)/(1+J)``."""
     jac = agree / NUM_PERM
     return jac * (a + b) / (1.0 + jac)
@@ -91,7 +93,9 @@ class TextIndex(FingerprintIndex):
         confidence_z: float = 1.0,
     ) -> None:
         if not 0.0 < min_score <= 1.0 or not 0.0 < min_containment <= 1.0:
-            raise InputError(f"min_score and min_containment must be in (0, 1], got {min_score}, {min_containment}")
+            raise InputError(
+                f"min_score and min_containment must be in (0, 1], got {min_score}, {min_containment}"
+            )
         if min_shared < 1 or max_bucket < 1:
             raise InputError("min_shared and max_bucket must be at least 1")
         self.min_score = min_score
@@ -109,8 +113,8 @@ class TextIndex(FingerprintIndex):
         self._alive: npt.NDArray[np.bool_] = np.empty(0, bool)
         self._key_names: list[str | None] = []
         self._key_ids: dict[str, int] = {}
-        self._items_of: dict[int, list[int]] = {}
         self._n_items = 0
+        self._buffers: dict[str, npt.NDArray[Any]] = {}
 
     # -- content ---------------------------------------------------------------------------------
 
@@ -155,6 +159,31 @@ class TextIndex(FingerprintIndex):
             raise InputError(f"no text sketch given for {key!r}")
         self._add_sketches(key, sketches)
 
+    def add_batch(self, keys: Sequence[str], batch: SketchBatch) -> None:
+        """Register many texts at once from one :class:`SketchBatch` (``keys[i]`` for text ``i``)."""
+        if len(keys) != batch.num_texts:
+            raise InputError(f"{len(keys)} keys for {batch.num_texts} texts")
+        present = np.zeros(batch.num_texts, bool)
+        present[batch.docs] = True
+        if not present.all():
+            raise InputError(f"{int((~present).sum())} texts have no words to fingerprint")
+        if len(set(keys)) != len(keys):
+            raise InputError("duplicate keys in one batch")
+        kids = np.empty(len(keys), np.uint32)
+        for i, key in enumerate(keys):
+            self._check_key(key)
+            if key in self._key_ids:
+                self.remove(key)
+            kids[i] = len(self._key_names)
+            self._key_names.append(key)
+            self._key_ids[key] = int(kids[i])
+        n = len(batch.sizes)
+        self._pending.append((batch.signatures, batch.sizes, batch.parts, kids[batch.docs]))
+        self._bands.add(
+            np.arange(self._n_items, self._n_items + n, dtype=np.uint32), batch.signatures[:, :NUM_BANDS]
+        )
+        self._n_items += n
+
     def search_sketches(self, sketches: Sequence[TextSketch], limit: int = 10) -> list[Match]:
         """Search with precomputed sketches (see :func:`~mediamanager.fingerprint.text.sketch_texts`)."""
         return self._search_sketches(sketches, limit)
@@ -170,15 +199,17 @@ class TextIndex(FingerprintIndex):
     @property
     def num_items(self) -> int:
         """Live registered passages (a work has one or more)."""
-        return sum(len(v) for v in self._items_of.values())
+        self._flush()
+        return int(np.count_nonzero(self._alive))
 
     def remove(self, key: str) -> bool:
         kid = self._key_ids.pop(key, None)
         if kid is None:
             return False
         self._flush()
-        for item in self._items_of.pop(kid, []):
-            self._alive[item] = False
+        # A scan of the owner column (about 1 ms per million items) instead of a per-key item
+        # list, which would cost more memory per work than the band index itself.
+        self._alive[np.flatnonzero(np.asarray(self._owners) == kid)] = False
         self._key_names[kid] = None
         return True
 
@@ -210,21 +241,35 @@ class TextIndex(FingerprintIndex):
         self._pending.append((sigs, sizes, parts, owners))
         ids = np.arange(first, first + n, dtype=np.uint32)
         self._bands.add(ids, sigs[:, :NUM_BANDS])
-        self._items_of[kid] = ids.tolist()
         self._n_items += n
 
     def _flush(self) -> None:
-        """Append queued items to the item columns (one concatenation per batch of adds)."""
+        """Append queued items to the item columns, in buffers that grow by doubling.
+
+        Amortised O(1) per item: a registry that adds one work and then searches must not copy
+        a million signatures each time (a memory-mapped column is copied once, on first add).
+        """
         if not self._pending:
             return
-        sigs, sizes, parts, owners = (list(col) for col in zip(*self._pending, strict=True))
+        sigs, sizes, parts, owners = (np.concatenate(col) for col in zip(*self._pending, strict=True))
         self._pending = []
-        self._sigs = np.concatenate([self._sigs, *sigs])
-        self._sizes = np.concatenate([self._sizes, *sizes])
-        self._parts = np.concatenate([self._parts, *parts])
-        self._owners = np.concatenate([self._owners, *owners])
-        grown = np.ones(len(self._sizes) - len(self._alive), bool)
-        self._alive = np.concatenate([self._alive, grown])
+        alive = np.ones(len(sizes), bool)
+        n = len(self._sizes)
+        for name, new in (
+            ("sigs", sigs),
+            ("sizes", sizes),
+            ("parts", parts),
+            ("owners", owners),
+            ("alive", alive),
+        ):
+            current = getattr(self, f"_{name}")
+            buf = self._buffers.get(name)
+            if buf is None or len(buf) < n + len(new):
+                buf = np.empty((max(n + len(new), 2 * n, 1024), *current.shape[1:]), current.dtype)
+                buf[:n] = current[:n]
+                self._buffers[name] = buf
+            buf[n : n + len(new)] = new
+            setattr(self, f"_{name}", buf[: n + len(new)])
 
     # -- search ----------------------------------------------------------------------------------
 
@@ -310,7 +355,7 @@ class TextIndex(FingerprintIndex):
                 "min_shared": self.min_shared,
                 "confidence_z": self.confidence_z,
                 "max_bucket": self.max_bucket,
-                "items": int(len(self._sizes)),
+                "items": len(self._sizes),
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
             (tmp / "keys.json").write_text(json.dumps(self._key_names))
@@ -359,15 +404,11 @@ class TextIndex(FingerprintIndex):
             raise InputError(f"{directory}: item arrays disagree in length (damaged index)")
         index._alive = np.ones(n, bool)
         index._n_items = n
+        index._buffers = {}
         index._bands = BandTable.load(directory, NUM_BANDS)
         names: list[str | None] = json.loads((directory / "keys.json").read_text())
         index._key_names = names
         index._key_ids = {k: i for i, k in enumerate(names) if k is not None}
-        owners = np.asarray(index._owners)
-        order = np.argsort(owners, kind="stable")
-        bounds = np.searchsorted(owners[order], np.arange(len(names) + 1))
-        for kid in index._key_ids.values():
-            index._items_of[kid] = order[bounds[kid] : bounds[kid + 1]].tolist()
         return index
 
     def _compact(self) -> None:
@@ -386,9 +427,6 @@ class TextIndex(FingerprintIndex):
         self._owners = key_map[np.asarray(self._owners)[keep]]
         self._alive = np.ones(len(self._sizes), bool)
         self._n_items = len(self._sizes)
+        self._buffers = {}
         self._key_names = list(live_keys)
         self._key_ids = {k: i for i, k in enumerate(live_keys)}
-        owners = self._owners
-        self._items_of = {}
-        for item, kid in enumerate(owners.tolist()):
-            self._items_of.setdefault(kid, []).append(item)

@@ -7,6 +7,8 @@ Times are timezone-aware UTC. Lists and preference documents are JSON text.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 __all__ = [
@@ -32,8 +34,26 @@ metadata = sa.MetaData(
     }
 )
 
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite drops the offset; we put it back)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 ID = sa.String(32)
-TS = sa.DateTime(timezone=True)
+TS = UTCDateTime()
 
 owners = sa.Table(
     "owners",
