@@ -58,6 +58,13 @@ def main() -> None:
         f"ImageIndex: {n} items built in {build:.1f} s; RSS growth {per_item:.0f} B/item "
         f"(codes {index.nbytes()['codes'] / n:.0f} B/item, key strings and dict included in RSS)"
     )
+    before = _rss_mb()
+    table = faiss.IndexBinaryMultiHash(256, index.nhash, index.nbits)
+    table.add(pdq)
+    print(
+        f"of which FAISS IndexBinaryMultiHash tables alone: {(_rss_mb() - before) * 1024 * 1024 / n:.0f} B/item"
+    )
+    del table
     sample = rng.choice(n, 1000, replace=False)
     flat = faiss.IndexBinaryFlat(256)
     flat.add(pdq)

@@ -170,20 +170,23 @@ def bulk_load(engine: sa.Engine, n: int) -> float:
         finally:
             raw.close()
     else:
-        batch: list[dict[str, Any]] = []
+        # executemany of plain tuples through the driver: SQLAlchemy's per-row dict handling
+        # was a third of the load time.
+        cols = list(next(work_rows(1, now)).keys())
+        sql = f"INSERT INTO works ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        stamp = now.isoformat(sep=" ").replace("+00:00", "")
+        batch: list[tuple[Any, ...]] = []
         with engine.begin() as conn:
             for row in work_rows(n, now):
-                batch.append(row)
+                row["created_at"] = row["updated_at"] = stamp
+                batch.append(tuple(row[c] for c in cols))
                 if len(batch) == 50_000:
-                    conn.execute(sa.insert(works), batch)
+                    conn.exec_driver_sql(sql, batch)
                     batch = []
             if batch:
-                conn.execute(sa.insert(works), batch)
+                conn.exec_driver_sql(sql, batch)
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("ANALYZE")
-        else:
-            conn.exec_driver_sql("ANALYZE")
+        conn.exec_driver_sql("ANALYZE")
     return time.perf_counter() - t0
 
 
@@ -211,7 +214,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def anchor_lookup(engine: sa.Engine, qs: list[LookupQuery]) -> int:

@@ -87,7 +87,7 @@ def run(items: int, queries: int, anchor_items: int, seed: int = 11) -> dict[str
         made += n
         if made % 200_000 < chunk:
             print(f"  registered {made} ({time.perf_counter() - t0:.0f}s)", flush=True)
-    index.search_batch(sketch_batch(["warm up the merge"], query=True))
+    index.search_batch(sketch_batch(["warm up the merge"]))
     build_s = time.perf_counter() - t0
     build_cpu = time.process_time() - cpu0
     gc.collect()
@@ -103,7 +103,7 @@ def run(items: int, queries: int, anchor_items: int, seed: int = 11) -> dict[str
 
     def lookups(idx: TextIndex) -> dict[str, float]:
         cpu = time.process_time()
-        batch = sketch_batch(texts, query=True)
+        batch = sketch_batch(texts)
         sketch_s = time.process_time() - cpu
         cpu = time.process_time()
         results = []
@@ -173,7 +173,7 @@ def run(items: int, queries: int, anchor_items: int, seed: int = 11) -> dict[str
         ds_build = time.perf_counter() - t
         gc.collect()
         ds_mem = rss_bytes() - rss0
-        qb = sketch_batch(texts, query=True)
+        qb = sketch_batch(texts)
         qs = [
             MinHash(num_perm=128, hashvalues=row.astype(np.uint64), scheme="affine32")
             for row in qb.signatures

@@ -333,7 +333,8 @@ class Preferences:
         lineage = [self.stated(p) for p in purpose.lineage()]
         denies = [r for r in lineage if r.use is Use.DENY]
         if denies:
-            return Rule(Use.DENY, Conditions(), tuple(e for r in denies for e in r.evidence))
+            # dict.fromkeys drops repeats, so re-reading an effective rule does not duplicate its evidence.
+            return Rule(Use.DENY, Conditions(), tuple(dict.fromkeys(e for r in denies for e in r.evidence)))
         for r in lineage:
             if r.use is not Use.UNKNOWN:
                 return r

@@ -69,3 +69,44 @@ def test_lookup_against_missing_registry_fails_loudly(tmp_path: Path) -> None:
     f.write_text(make_text(502))
     result = runner.invoke(app, ["lookup", str(f), "--registry", str(tmp_path / "no-snapshot")])
     assert result.exit_code == 1 and "neither" in result.output
+
+
+def test_serve_runs_the_api_with_openapi(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = f"sqlite:///{tmp_path / 'served.db'}"
+    cmd = [
+        sys.executable,
+        "-c",
+        "from mediamanager.cli.main import app; app()",
+        "serve",
+        "--db",
+        db,
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(f"serve did not come up: {proc.stderr.read() if proc.stderr else b''!r}")
+        spec = httpx.get(f"{base}/openapi.json").json()
+        assert spec["info"]["title"] == "Media Manager registry" and "/lookup" in spec["paths"]
+        assert httpx.get(f"{base}/info").json()["version"] == "audit-0"
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -67,9 +67,9 @@ def test_other_kinds_are_ignored() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 20_000), st.booleans())
-def test_passages_cover_every_word(n: int, query: bool) -> None:
-    bounds = passage_bounds(n, query=query)
+@given(st.integers(0, 20_000))
+def test_passages_cover_every_word(n: int) -> None:
+    bounds = passage_bounds(n)
     if n == 0:
         assert bounds == []
         return
@@ -78,7 +78,7 @@ def test_passages_cover_every_word(n: int, query: bool) -> None:
         assert 0 <= s < e <= n
         covered[s:e] = True
     assert covered.all()
-    if n > SINGLE_PASSAGE_MAX and not query:
+    if n > SINGLE_PASSAGE_MAX:
         assert all(e - s == PASSAGE_WORDS for s, e in bounds)
 
 

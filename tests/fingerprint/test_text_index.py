@@ -73,7 +73,7 @@ def test_registry_path_uses_fingerprints_only() -> None:
     )
     index.add_fingerprints("work-1", registered.fingerprints)
     chapter = " ".join(text.split()[700:1300])  # a copied chapter
-    query = fingerprint_content(chapter, query=True)
+    query = fingerprint_content(chapter)
     found = index.search_fingerprints(query.fingerprints)
     assert found and found[0].key == "work-1"
     with pytest.raises(InvalidFingerprintError):

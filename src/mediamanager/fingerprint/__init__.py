@@ -93,12 +93,9 @@ def read_content(content: bytes | str | Path, limits: Limits = DEFAULT_LIMITS) -
 
 
 def fingerprint_text(
-    text: str, data: bytes | None = None, limits: Limits = DEFAULT_LIMITS, *, query: bool = False
+    text: str, data: bytes | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> ContentFingerprints:
-    """ContentFingerprints of a text (``data``: its raw bytes when it came as bytes; else UTF-8).
-
-    ``query=True`` cuts the MinHash passages as query windows (see :mod:`.text`).
-    """
+    """ContentFingerprints of a text (``data``: its raw bytes when it came as bytes; else UTF-8)."""
     from mediamanager.fingerprint import iscc
     from mediamanager.fingerprint.text import text_fingerprints
 
@@ -109,7 +106,7 @@ def fingerprint_text(
         media_type=MediaType.TEXT,
         sha256=sha256_hex(raw),
         iscc=iscc.iscc_for_text(text, raw, limits.iscc_text_max_chars),
-        fingerprints=tuple(text_fingerprints(text, query=query)),
+        fingerprints=tuple(text_fingerprints(text)),
         size_bytes=len(raw),
     )
 
@@ -120,7 +117,6 @@ def fingerprint_content(
     *,
     filename: str | None = None,
     limits: Limits | None = None,
-    query: bool = False,
 ) -> ContentFingerprints:
     """Identify and fingerprint one piece of content: the single entry point for registry and scanner.
 
@@ -129,10 +125,7 @@ def fingerprint_content(
     :class:`~mediamanager.errors.CorruptMediaError` (empty or undecodable),
     :class:`~mediamanager.errors.MediaTooLargeError` (over ``limits``) or
     :class:`~mediamanager.errors.UnsupportedMediaError` (binary of no known type, video).
-
-    ``query=True`` is for lookups (the scanner): text is then cut into the smaller, overlapping
-    query windows, which find partial copies more reliably. Registration fingerprints
-    (the default) are also valid queries; images and audio ignore the flag.
+    The same fingerprints serve registration and lookup.
     """
     limits = limits or DEFAULT_LIMITS
     if isinstance(content, Path) and filename is None:
@@ -145,14 +138,14 @@ def fingerprint_content(
             from mediamanager.errors import CorruptMediaError
 
             raise CorruptMediaError("empty text: nothing to fingerprint")
-        return fingerprint_text(raw, None, limits, query=query)
+        return fingerprint_text(raw, None, limits)
     kind = media_type or detect_media_type(raw, filename)
     if not raw:
         from mediamanager.errors import CorruptMediaError
 
         raise CorruptMediaError("empty content (0 bytes): nothing to fingerprint")
     if kind is MediaType.TEXT:
-        return fingerprint_text(decode_text(raw), raw, limits, query=query)
+        return fingerprint_text(decode_text(raw), raw, limits)
     if kind is MediaType.IMAGE:
         from mediamanager.fingerprint import image
 

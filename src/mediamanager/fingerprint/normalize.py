@@ -166,28 +166,38 @@ def _fill(codes: npt.NDArray[np.intp]) -> None:
         _BMP[code] = _DELETE if not value else (ord(value) if len(value) == 1 else _SLOW)
 
 
-def _fold(text: str) -> str:
+def _fold(text: str, depth: int = 0) -> str:
     """Steps 2-4 of the module docstring (NFKC, per-character fold, case folding) for any text.
 
-    Fast path: one table lookup per character, with NFKC applied per character. NFKC of a
-    whole text differs from that only by composing sequences (base letter + combining mark,
-    Hangul jamo), and step 3 removes the marks again. Texts with characters whose fold is
-    several characters, or beyond the BMP, take the exact path (``_slow_fold``).
+    One table lookup per character, with NFKC applied per character: NFKC of a whole text
+    differs from that only by composing sequences (base letter + combining mark, Hangul jamo),
+    and step 3 removes the marks again. The few characters the table cannot hold (folds into
+    several characters such as 'ß' -> 'ss', or code points beyond the BMP such as emoji) are
+    replaced by their exact fold first.
     """
     codes = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), np.uint32).astype(np.intp)
-    if codes.max(initial=0) >= 0x10000:
-        return _slow_fold(text)  # characters beyond the BMP (emoji...): rare
+    astral = codes >= 0x10000
+    if astral.any():
+        return _fold(_replace_exactly(text, codes[astral]), depth + 1) if depth < 2 else _slow_fold(text)
     folded = _BMP[codes]
     if folded.max(initial=0) >= _UNKNOWN:
         unknown = folded == _UNKNOWN
         if unknown.any():
             _fill(codes[unknown])
             folded = _BMP[codes]
-        if folded.max(initial=0) == _SLOW:
-            return _slow_fold(text)
+        slow = folded == _SLOW
+        if slow.any():
+            return _fold(_replace_exactly(text, codes[slow]), depth + 1) if depth < 2 else _slow_fold(text)
     if folded.min(initial=1) == _DELETE:
         folded = folded[folded != _DELETE]
     return folded.tobytes().decode("utf-32-le")
+
+
+def _replace_exactly(text: str, codes: npt.NDArray[np.intp]) -> str:
+    for code in np.unique(codes).tolist():
+        ch = chr(code)
+        text = text.replace(ch, _slow_fold(ch))
+    return text
 
 
 def normalize_text(text: str) -> str:

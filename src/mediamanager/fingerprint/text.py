@@ -2,15 +2,17 @@
 
 How a text becomes fingerprints (identical for registration and scanning):
 
-1. :func:`~mediamanager.fingerprint.normalize.normalized_words` normalises and splits it into words;
+1. :func:`~mediamanager.fingerprint.normalize.normalized_bytes` normalises it; words are the runs
+   of letters and digits;
 2. the words are cut into **passages**: a text of at most ``SINGLE_PASSAGE_MAX`` (768) words is one
    passage; a longer text is cut into windows of ``PASSAGE_WORDS`` (512) words every
    ``PASSAGE_STRIDE`` (256) words, the last window ending at the last word. Overlapping
-   windows mean that any copied stretch of at least 512 words lies wholly inside one window
-   of the query *and* shares at least 3/4 of a window with a registered passage, so a copied
-   chapter of a book matches even though the rest of the book is absent (and vice versa);
-3. each word is hashed (xxh3-64), consecutive word hashes are combined into one 64-bit hash per
-   5-word shingle (vectorised in NumPy), and rensa's ``RMinHash`` turns the shingle hashes of all
+   windows mean that any copied stretch of at least 512 words shares at least 3/4 of a window
+   with a registered passage, so a copied chapter of a book matches even though the rest of the
+   book is absent (and vice versa). Queries are cut the same way: smaller query windows were
+   measured and found neither more accurate nor faster (BENCHMARKS.md);
+3. each word is hashed (8-byte chunks + fmix64, for a whole batch at once in NumPy),
+   consecutive word hashes are combined into one 64-bit hash per 5-word shingle, and rensa's ``RMinHash`` turns the shingle hashes of all
    passages of a batch into 128 32-bit minimum values in one native call;
 4. the number of distinct shingles (the set size) is stored beside the signature, so that the
    index can estimate containment: ``|A∩B| ≈ J(|A|+|B|)/(1+J)``.
@@ -65,9 +67,6 @@ SHINGLE_WORDS = 5
 PASSAGE_WORDS = 512
 PASSAGE_STRIDE = 256
 SINGLE_PASSAGE_MAX = 768
-QUERY_WORDS = 256
-QUERY_STRIDE = 128
-QUERY_SINGLE_MAX = 384
 
 U32Array = npt.NDArray[np.uint32]
 U64Array = npt.NDArray[np.uint64]
@@ -118,26 +117,14 @@ def decode_signature(value: str) -> U32Array:
     return np.frombuffer(raw, dtype="<u4").astype(np.uint32)
 
 
-def passage_bounds(num_words: int, *, query: bool = False) -> list[tuple[int, int]]:
-    """Word ranges ``[start, end)`` of the passages of a text with ``num_words`` words.
-
-    ``query=True`` gives the query windows (half the registration size, see module docstring).
-    """
-    size, stride, single = (
-        (QUERY_WORDS, QUERY_STRIDE, QUERY_SINGLE_MAX)
-        if query
-        else (
-            PASSAGE_WORDS,
-            PASSAGE_STRIDE,
-            SINGLE_PASSAGE_MAX,
-        )
-    )
+def passage_bounds(num_words: int) -> list[tuple[int, int]]:
+    """Word ranges ``[start, end)`` of the passages of a text with ``num_words`` words."""
     if num_words <= 0:
         return []
-    if num_words <= single:
+    if num_words <= SINGLE_PASSAGE_MAX:
         return [(0, num_words)]
-    bounds = [(s, s + size) for s in range(0, num_words - size, stride)]
-    bounds.append((num_words - size, num_words))
+    bounds = [(s, s + PASSAGE_WORDS) for s in range(0, num_words - PASSAGE_WORDS, PASSAGE_STRIDE)]
+    bounds.append((num_words - PASSAGE_WORDS, num_words))
     return bounds
 
 
@@ -202,10 +189,12 @@ class SketchBatch:
 
 
 def _word_spans(buf: U8Array) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Start and end byte offsets of the words (runs of bytes other than space and newline)."""
-    isword = (buf != 32) & (buf != 10)
-    edge = np.diff(isword.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    return np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    """Start and end byte offsets of the words (runs of bytes other than space)."""
+    edge = np.empty(len(buf) + 1, np.int8)
+    edge[0] = edge[-1] = 0
+    np.not_equal(buf, 32, out=edge[1:].view(np.bool_))  # 1 inside a word, 0 on a separator
+    step = np.diff(edge, append=np.int8(0))
+    return np.flatnonzero(step == 1), np.flatnonzero(step == -1)
 
 
 def _shingles_of_batch(bufs: Sequence[bytes]) -> tuple[U64Array, npt.NDArray[np.intp]]:
@@ -217,7 +206,7 @@ def _shingles_of_batch(bufs: Sequence[bytes]) -> tuple[U64Array, npt.NDArray[np.
     shingle) it is meaningless and the caller ignores it, except for texts shorter than
     five words, whose single shingle is all their words.
     """
-    joined = b"\n".join(bufs) + b"\n" * 8  # padding for the 8-byte loads
+    joined = b" ".join(bufs) + b" " * 8  # a space separates texts; 8 bytes pad the 8-byte loads
     buf = np.frombuffer(joined, np.uint8)[: len(joined) - 8]
     doc_starts = np.zeros(len(bufs) + 1, np.intp)
     np.cumsum([len(b) + 1 for b in bufs], out=doc_starts[1:])
@@ -239,19 +228,11 @@ def _shingles_of_batch(bufs: Sequence[bytes]) -> tuple[U64Array, npt.NDArray[np.
         return _fmix64(acc), first_word
 
 
-def sketch_batch(texts: Iterable[str], *, query: bool = False) -> SketchBatch:
-    """Sketch every passage (``query=True``: every query window) of every text in one pass."""
+def sketch_batch(texts: Iterable[str]) -> SketchBatch:
+    """Sketch every passage of every text in one pass (the fast path for many texts)."""
     bufs = [normalized_bytes(t) for t in texts]
     shingles, first_word = _shingles_of_batch(bufs)
-    size, stride, single = (
-        (QUERY_WORDS, QUERY_STRIDE, QUERY_SINGLE_MAX)
-        if query
-        else (
-            PASSAGE_WORDS,
-            PASSAGE_STRIDE,
-            SINGLE_PASSAGE_MAX,
-        )
-    )
+    size, stride, single = PASSAGE_WORDS, PASSAGE_STRIDE, SINGLE_PASSAGE_MAX
     # Windows of every text at once (same ranges as passage_bounds, which documents them).
     n_words = np.diff(first_word)
     n_windows = np.where(n_words == 0, 0, np.where(n_words <= single, 1, -(-(n_words - size) // stride) + 1))
@@ -291,19 +272,19 @@ def _minhash_matrix(flat: U64Array, offsets: U64Array) -> U32Array:
     return np.frombuffer(values, dtype=np.uint32).reshape(-1, NUM_PERM).copy()
 
 
-def sketch_texts(texts: Iterable[str], *, query: bool = False) -> list[list[TextSketch]]:
+def sketch_texts(texts: Iterable[str]) -> list[list[TextSketch]]:
     """The passage sketches of each text (an empty list for a text without words), in one batch."""
-    return sketch_batch(texts, query=query).sketches()
+    return sketch_batch(texts).sketches()
 
 
-def sketch_text(text: str, *, query: bool = False) -> list[TextSketch]:
+def sketch_text(text: str) -> list[TextSketch]:
     """The passage sketches of one text (``[]`` when it has no words)."""
-    return sketch_texts([text], query=query)[0]
+    return sketch_texts([text])[0]
 
 
-def text_fingerprints(text: str, *, query: bool = False) -> list[Fingerprint]:
-    """Matching-grade fingerprints of a text: one ``minhash`` fingerprint per passage (or query window)."""
-    return [s.to_fingerprint() for s in sketch_text(text, query=query)]
+def text_fingerprints(text: str) -> list[Fingerprint]:
+    """Matching-grade fingerprints of a text: one ``minhash`` fingerprint per passage."""
+    return [s.to_fingerprint() for s in sketch_text(text)]
 
 
 def sketches_from_fingerprints(fps: Iterable[Fingerprint]) -> list[TextSketch]:

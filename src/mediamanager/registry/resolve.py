@@ -103,7 +103,7 @@ def resolve_preferences(levels: Sequence[Level]) -> Preferences:
                     e,
                     source=f"registry:{level.scope}",
                     location=f"{level.scope}:{level.target}",
-                    detail=f"{level.scope} level is the most specific to state {purpose.value}",
+                    detail=f"decided at the {level.scope} level, the most specific one stating it",
                 )
                 for e in rule.evidence
             )

@@ -280,11 +280,9 @@ def _domain(row: Any) -> DomainRecord:
     return DomainRecord(row.id, row.owner_id, row.domain, row.token, row.created_at, row.verified_at)
 
 
-# Everything a lookup reports about a matched work, in one indexed join.
-_MATCH_SQL = (
-    "SELECT w.id, w.sha256, w.owner_id, w.collection, w.source_urls, w.title, w.iscc, w.status, o.display_name"
-    " FROM works w JOIN owners o ON o.id = w.owner_id"
-)
+# Everything a lookup reports about a matched work. Owners' names are fetched separately:
+# given a join, SQLite's planner chose to scan owners and probe works per owner.
+_MATCH_SQL = "SELECT id, sha256, owner_id, collection, source_urls, title, iscc, status FROM works"
 
 _WORK_COLUMNS = [c for c in works.c if c.name != "content"] + [
     works.c.content.is_not(None).label("content_kept")
@@ -876,6 +874,17 @@ class RegistryService:
     # -------------------------------------------------------------------- lookup
     def lookup(self, queries: Sequence[LookupQuery]) -> list[LookupResult]:
         """Matches (exact sha256, then near-duplicates) and effective preferences for each query."""
+        with self._read() as conn:
+            return self._lookup(conn, queries)
+
+    def lookup_with_info(self, queries: Sequence[LookupQuery]) -> tuple[list[LookupResult], RegistryInfo]:
+        """:meth:`lookup` plus :meth:`info`, read in one transaction (one consistent view)."""
+        with self._read() as conn:
+            results = self._lookup(conn, queries)
+            seq, head = audit.read_head(conn)
+        return results, self._info(seq, head)
+
+    def _lookup(self, conn: sa.Connection, queries: Sequence[LookupQuery]) -> list[LookupResult]:
         if len(queries) > self.settings.max_lookup_batch:
             raise InputError(f"{len(queries)} items; at most {self.settings.max_lookup_batch} per lookup")
         found: list[dict[str, tuple[float, str]]] = [{} for _ in queries]
@@ -884,24 +893,21 @@ class RegistryService:
             sha = q.sha256 or next((f.value for f in q.fingerprints if f.kind == "sha256"), None)
             if sha:
                 sha_of[_check_sha256(sha)].append(i)
-        with self._read() as conn:
-            rows = {r.id: r for r in _select_in(conn, _MATCH_SQL + " WHERE w.sha256", list(sha_of))}
-            for r in rows.values():
-                for i in sha_of[r.sha256]:
-                    found[i][r.id] = (1.0, "sha256")
-            near = [
-                i for i, q in enumerate(queries) if any(f.kind not in EXACT_KINDS for f in q.fingerprints)
-            ]
-            if near:
-                self.index.sync(conn)
-                for i in near:
-                    q = queries[i]
-                    for m in self.index.search(q.media_type, q.fingerprints, self.settings.match_limit):
-                        if m.key not in found[i]:
-                            found[i][m.key] = (float(m.score), m.kind)
-                more = sorted({w for f in found for w in f} - rows.keys())
-                rows.update((r.id, r) for r in _select_in(conn, _MATCH_SQL + " WHERE w.id", more))
-            matches = self._matches_from_rows(conn, list(rows.values()))
+        rows = {r.id: r for r in _select_in(conn, _MATCH_SQL + " WHERE sha256", list(sha_of))}
+        for r in rows.values():
+            for i in sha_of[r.sha256]:
+                found[i][r.id] = (1.0, "sha256")
+        near = [i for i, q in enumerate(queries) if any(f.kind not in EXACT_KINDS for f in q.fingerprints)]
+        if near:
+            self.index.sync(conn)
+            for i in near:
+                q = queries[i]
+                for m in self.index.search(q.media_type, q.fingerprints, self.settings.match_limit):
+                    if m.key not in found[i]:
+                        found[i][m.key] = (float(m.score), m.kind)
+            more = sorted({w for f in found for w in f} - rows.keys())
+            rows.update((r.id, r) for r in _select_in(conn, _MATCH_SQL + " WHERE id", more))
+        matches = self._matches_from_rows(conn, list(rows.values()))
         results: list[LookupResult] = []
         for q, hits in zip(queries, found, strict=True):
             ms = [
@@ -914,13 +920,18 @@ class RegistryService:
     def _matches_from_rows(self, conn: sa.Connection, rows: Sequence[Any]) -> dict[str, WorkMatch]:
         prefs = self._effective_for_rows(conn, rows)
         claimants = self._claimants(conn, [r.id for r in rows if r.status == "disputed"])
+        names = dict(
+            _select_in(
+                conn, "SELECT id, display_name FROM owners WHERE id", sorted({r.owner_id for r in rows})
+            )
+        )
         return {
             r.id: WorkMatch(
                 work_id=r.id,
                 score=1.0,
                 kind="",
                 owner_id=r.owner_id,
-                owner_name=r.display_name,
+                owner_name=names.get(r.owner_id, ""),
                 title=r.title,
                 iscc=r.iscc,
                 preferences=prefs[r.id],
@@ -956,6 +967,9 @@ class RegistryService:
         """Which registry this is: its backend, audit sequence (version) and head hash."""
         with self._read() as conn:
             seq, head = audit.read_head(conn)
+        return self._info(seq, head)
+
+    def _info(self, seq: int, head: str) -> RegistryInfo:
         return RegistryInfo(
             source=f"registry:{self.engine.url.get_backend_name()}", version=f"audit-{seq}", sha256=head
         )

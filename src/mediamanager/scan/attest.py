@@ -106,7 +106,7 @@ def sign_outputs(out: Path, *, key_path: str | Path | None = None, scan_time: da
     }
     signed = dict(payload, signature=base64.b64encode(key.sign(_canonical(payload))).decode())
     data = (json.dumps(signed, indent=2, sort_keys=True) + "\n").encode()
-    atomic_write(out / ATTESTATION, lambda fh: fh.write(data))
+    atomic_write(out / ATTESTATION, lambda fh: fh.write(data), durable=True)
     return files
 
 

@@ -169,6 +169,7 @@ def scan(
     :class:`~mediamanager.errors.InputError` for bad arguments.
     """
     from mediamanager.scan.attest import sign_outputs
+    from mediamanager.scan.pipeline import worker_context
     from mediamanager.scan.report.build import write_reports
     from mediamanager.scan.steps import StepContext
     from mediamanager.scan.writers.filtered import write_filtered
@@ -193,11 +194,18 @@ def scan(
         if resume and (out / "attestation.json").is_file():
             raise InputError(f"{out} already holds a finished scan; nothing to resume")
         raise InputError(f"output folder {out} is not empty; choose a new --out")
+    if config.evidence_cache and not Path(config.evidence_cache).is_file():
+        raise InputError(
+            f"evidence cache {config.evidence_cache} not found; build it with `mediamanager evidence fetch`"
+        )
     spec = ReaderSpec(input_path, fmt, dict(config.columns))
     reader = spec.open()
     # Ask the registry first: an unreachable registry must stop the scan before anything is written.
-    client = StepContext(config).client
-    info = client.info()
+    in_process = engine == "local" and workers <= 1
+    # In-process scans reuse this client; otherwise the workers open their own and the driver's is dropped.
+    ctx = worker_context(config) if in_process else StepContext(config)
+    info = ctx.client.info()
+    del ctx
     shards = reader.shards()
     if resumed:
         _check_same(state, "shards", shards)

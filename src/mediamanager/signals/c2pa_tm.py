@@ -39,6 +39,7 @@ __all__ = [
     "conditions_to_constraint",
     "embed_c2pa",
     "has_manifest",
+    "isolated_main",
     "read_c2pa",
     "training_mining_assertions",
 ]
@@ -261,35 +262,60 @@ def _read_in_process(content: bytes, mime: str, location: str, trust_anchors: st
     return _store_evidence(store, state, location)
 
 
-def _isolated_worker(conn: Any, content: bytes, mime: str, location: str, trust_anchors: str | None) -> None:
-    conn.send([e.to_dict() for e in _read_in_process(content, mime, location, trust_anchors)])
-    conn.close()
+def isolated_main() -> None:
+    """Child-process entry: content on stdin, ``MIME LOCATION`` in argv, evidence as JSON on stdout."""
+    import os
+    import sys
+
+    content = sys.stdin.buffer.read()
+    anchors = os.environ.get("MEDIAMANAGER_C2PA_TRUST") or None
+    evidence = _read_in_process(content, sys.argv[1], sys.argv[2], anchors)
+    sys.stdout.write(json.dumps([e.to_dict() for e in evidence]))
 
 
 def _read_isolated(content: bytes, mime: str, location: str, trust_anchors: str | None) -> list[Evidence]:
-    import multiprocessing
+    # A fresh interpreter rather than multiprocessing: no re-import of the caller's __main__, and
+    # subprocess kills the child when the time limit passes.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_isolated_worker, args=(child, content, mime, location, trust_anchors), daemon=True)
-    proc.start()
-    child.close()
+    import mediamanager
+
+    env = dict(os.environ)
+    src = str(Path(mediamanager.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (src, env.get("PYTHONPATH"))))
+    if trust_anchors:
+        env["MEDIAMANAGER_C2PA_TRUST"] = trust_anchors
+    code = "from mediamanager.signals.c2pa_tm import isolated_main; isolated_main()"
     try:
-        if parent.poll(ISOLATED_TIMEOUT_S):
-            return [Evidence.from_dict(d) for d in parent.recv()]
+        done = subprocess.run(
+            [sys.executable, "-c", code, mime, location],
+            input=content,
+            capture_output=True,
+            timeout=ISOLATED_TIMEOUT_S,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
         reason = f"C2PA reader gave up after {ISOLATED_TIMEOUT_S:g} s (pathological {mime} structure)"
-    except (EOFError, OSError) as exc:
-        reason = f"C2PA reader crashed: {exc or 'no result'}"
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent.close()
+    else:
+        if done.returncode == 0:
+            try:
+                return [Evidence.from_dict(d) for d in json.loads(done.stdout)]
+            except (ValueError, KeyError, TypeError) as exc:
+                reason = f"C2PA reader returned no usable result: {exc}"
+        else:
+            tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+            reason = f"C2PA reader crashed (exit {done.returncode}): {tail[0][:200]}"
     return [Evidence(source="c2pa", raw="", location=location, error=reason)]
 
 
 def has_manifest(content: bytes, mime: str) -> bool:
     """Whether ``content`` carries an embedded C2PA manifest store (valid or not)."""
+    if not _may_carry_manifest(content):
+        return False
     c2pa = _c2pa()
     try:
         with c2pa.Reader(mime, io.BytesIO(content), context=_context(c2pa, None)):

@@ -48,8 +48,7 @@ def _answer(service: RegistryService, queries: list[LookupQuery]) -> Response:
     that is most of the response, and re-encoding it per match cost more than the lookup.
     The shape is exactly ``WorkMatch.to_dict()``.
     """
-    results = service.lookup(queries)
-    info = service.info()
+    results, info = service.lookup_with_info(queries)
     rendered: dict[int, str] = {}
     dumps = json.dumps
 

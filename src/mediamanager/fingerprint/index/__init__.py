@@ -1,7 +1,7 @@
 """Fingerprint indexes, one per media type, all with the :class:`FingerprintIndex` shape.
 
 ``TextIndex`` (MinHash bands, containment) lives here; ``ImageIndex`` and ``AudioIndex`` are
-imported lazily from :mod:`.image` and :mod:`.audio` so that this package imports without them.
+imported lazily from :mod:`.binary` and :mod:`.audio` so that this package imports without them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from mediamanager.fingerprint.index.text import TextIndex
 __all__ = ["AudioIndex", "FingerprintIndex", "ImageIndex", "TextIndex"]
 
 _LAZY = {
-    "ImageIndex": "mediamanager.fingerprint.index.image",
+    "ImageIndex": "mediamanager.fingerprint.index.binary",
     "AudioIndex": "mediamanager.fingerprint.index.audio",
 }
 

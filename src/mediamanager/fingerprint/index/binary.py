@@ -99,6 +99,7 @@ LOCAL_VERIFY = 5  # most-voted candidates verified geometrically
 LOCAL_MIN_VOTES = 6
 LOCAL_MIN_INLIERS = 10  # no pair of distinct test photos reached 6 ratio-test matches
 RANSAC_PIXELS = 4.0
+RANSAC_SEED = 20240
 HNSW_M = 16
 HNSW_EF_SEARCH = 64
 U8 = npt.NDArray[np.uint8]
@@ -216,7 +217,9 @@ class ImageIndex(FingerprintIndex):
         self.nhash, self.nbits, self.nflip = nhash, nbits, nflip
         self._keys: list[str] = []
         self._ids: dict[str, int] = {}
-        self._alive: list[bool] = []
+        self._alive = (
+            bytearray()
+        )  # 1 per key id while registered; viewed as a NumPy bool array without copying
         self._shards: list[_Shard] = []
         self.local_features = local_features
         self._local = _LocalFeatures()
@@ -257,7 +260,7 @@ class ImageIndex(FingerprintIndex):
         key_id = len(self._keys)
         self._keys.append(key)
         self._ids[key] = key_id
-        self._alive.append(True)
+        self._alive.append(1)
         for fp in orb:
             xy, des = unpack_local_features(fp)
             fixed = np.clip(np.round(xy * 16), 0, 65535).astype(np.uint16)
@@ -283,7 +286,7 @@ class ImageIndex(FingerprintIndex):
         for offset, key in enumerate(keys):
             self._ids[key] = first + offset
         self._keys.extend(keys)
-        self._alive.extend([True] * len(keys))
+        self._alive.extend(b"\x01" * len(keys))
         owners = np.arange(first, first + len(keys), dtype=np.uint32)
         start = 0
         while start < len(keys):
@@ -305,7 +308,7 @@ class ImageIndex(FingerprintIndex):
         key_id = self._ids.pop(key, None)
         if key_id is None:
             return False
-        self._alive[key_id] = False
+        self._alive[key_id] = 0
         return True
 
     def search_fingerprints(self, fps: Sequence[Fingerprint], limit: int = 10) -> list[Match]:
@@ -332,7 +335,7 @@ class ImageIndex(FingerprintIndex):
         good &= (nn[:, 1] < 0) | (dist[:, 0] < ORB_RATIO * dist[:, 1])
         rows, hits = np.nonzero(good)[0], nn[good, 0]
         owners = self._local.column("owner")[hits].astype(np.int64)
-        alive = np.asarray(self._alive, dtype=bool)[owners]
+        alive = np.frombuffer(self._alive, dtype=np.bool_)[owners]
         rows, hits, owners = rows[alive], hits[alive], owners[alive]
         candidates, votes = np.unique(owners, return_counts=True)
         registered_xy = self._local.column("xy")
@@ -343,6 +346,7 @@ class ImageIndex(FingerprintIndex):
                 break
             source = xy[rows[mine]].astype(np.float32)
             target = registered_xy[hits[mine]].astype(np.float32) / 16.0
+            cv2.setRNGSeed(RANSAC_SEED)  # same inputs, same verdict: save/load must not change answers
             _model, inliers = cv2.estimateAffinePartial2D(
                 source, target, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PIXELS
             )
@@ -365,7 +369,7 @@ class ImageIndex(FingerprintIndex):
         phash = np.ascontiguousarray(phash, dtype=np.uint8).reshape(-1, 8)
         low = np.zeros(len(pdq), dtype=bool) if quality is None else np.asarray(quality) < PDQ_MIN_QUALITY
         best: list[dict[int, int]] = [{} for _ in range(len(pdq))]
-        alive = np.asarray(self._alive, dtype=bool)
+        alive = np.frombuffer(self._alive, dtype=np.bool_)
         for shard in self._shards:
             if shard.size == 0:
                 continue
@@ -484,7 +488,7 @@ class ImageIndex(FingerprintIndex):
         )
         index._keys = list(keys)
         index._ids = {key: key_id for key_id, key in enumerate(keys)}
-        index._alive = [True] * len(keys)
+        index._alive = bytearray(b"\x01" * len(keys))
         for number in range(int(manifest["shards"])):
             folder = source / f"shard-{number:05d}"
             arrays = {

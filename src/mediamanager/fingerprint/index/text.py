@@ -78,7 +78,13 @@ def _shared(
 
 
 class TextIndex(FingerprintIndex):
-    """Index of registered texts; finds them, by containment, inside altered or longer texts."""
+    """Index of registered texts; finds them, by containment, inside altered or longer texts.
+
+    Thresholds (module docstring, step 3): ``min_score`` overlap coefficient, ``min_containment``
+    share of the registered passage found, ``min_shared`` shingles in common, all judged
+    ``confidence_z`` standard deviations below the estimate; band buckets holding more than
+    ``max_bucket`` passages are ignored as boilerplate. They are saved with the index.
+    """
 
     media_type: ClassVar[MediaType] = MediaType.TEXT
     kinds: ClassVar[frozenset[str]] = frozenset({MINHASH_KIND})
@@ -104,7 +110,7 @@ class TextIndex(FingerprintIndex):
         self.min_shared = min_shared
         self.max_bucket = max_bucket
         self._bands = BandTable(NUM_BANDS)
-        # Item columns: a (possibly memory-mapped) base part plus in-memory appended chunks.
+        # Item columns (row i = item i); memory-mapped after load, growing buffers after adds.
         self._sigs: U32Array = np.empty((0, NUM_PERM), np.uint32)
         self._sizes: U32Array = np.empty(0, np.uint32)
         self._parts: U32Array = np.empty(0, np.uint32)
@@ -123,12 +129,6 @@ class TextIndex(FingerprintIndex):
             raise InputError(f"TextIndex takes text (str), got {type(content).__name__}")
         return [s.to_fingerprint() for s in sketch_text(content)]
 
-    def query_fingerprints_of(self, content: str) -> list[Fingerprint]:
-        """Fingerprints of a text as a query (smaller, overlapping windows; see ``text.py``)."""
-        if not isinstance(content, str):
-            raise InputError(f"TextIndex takes text (str), got {type(content).__name__}")
-        return [s.to_fingerprint() for s in sketch_text(content, query=True)]
-
     def add(self, key: str, content: Any) -> None:
         if not isinstance(content, str):
             raise InputError(f"TextIndex takes text (str), got {type(content).__name__}")
@@ -140,7 +140,7 @@ class TextIndex(FingerprintIndex):
     def search(self, content: Any, limit: int = 10) -> list[Match]:
         if not isinstance(content, str):
             raise InputError(f"TextIndex takes text (str), got {type(content).__name__}")
-        return self.search_batch(sketch_batch([content], query=True), limit)[0]
+        return self.search_batch(sketch_batch([content]), limit)[0]
 
     # -- fingerprints ----------------------------------------------------------------------------
 
@@ -288,7 +288,7 @@ class TextIndex(FingerprintIndex):
 
     def search_texts(self, texts: Sequence[str], limit: int = 10) -> list[list[Match]]:
         """Search many texts at once (the scanner's path): one result list per text."""
-        return self.search_batch(sketch_batch(texts, query=True), limit)
+        return self.search_batch(sketch_batch(texts), limit)
 
     def search_batch(self, batch: SketchBatch, limit: int = 10) -> list[list[Match]]:
         """Search every query window of a :class:`SketchBatch`; one result list per text.

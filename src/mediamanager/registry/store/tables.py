@@ -119,6 +119,8 @@ preferences = sa.Table(
     sa.Column("document", sa.Text, nullable=False),  # Preferences.to_dict() as JSON
     sa.Column("updated_at", TS, nullable=False),
     sa.UniqueConstraint("owner_id", "scope", "target"),
+    # Lookups fetch work-level documents by target across owners.
+    sa.Index("ix_preferences_scope_target", "scope", "target"),
 )
 
 disputes = sa.Table(

@@ -21,6 +21,7 @@ from mediamanager.scan.steps.context import StepContext
 __all__ = ["fingerprint_records"]
 
 TEXT_BATCH = 256
+_PROGRAMMING_ERRORS = (TypeError, AttributeError, NameError, ImportError)
 
 
 def _one(rec: Record, iscc: bool) -> None:
@@ -31,10 +32,14 @@ def _one(rec: Record, iscc: bool) -> None:
         rec.error = "item has no content"
         return
     try:
-        fp = fingerprint_content(content, rec.media_type, filename=rec.filename, query=True)
+        fp = fingerprint_content(content, rec.media_type, filename=rec.filename)
     except MediaManagerError as exc:
         rec.error = f"{type(exc).__name__}: {exc}"
-    except Exception as exc:  # a decoder bug must become an error row, not end the scan
+    except _PROGRAMMING_ERRORS:
+        raise  # a broken install or API mismatch must stop the scan, not turn every item into an error
+    except (
+        Exception
+    ) as exc:  # a decoder choking on hostile bytes becomes an error row, not the end of the scan
         rec.error = f"fingerprinting failed ({type(exc).__name__}): {exc}"
     else:
         rec.media_type = fp.media_type
@@ -59,7 +64,9 @@ def _texts(recs: list[Record], iscc: bool) -> None:
     if not batch:
         return
     try:
-        sketches = sketch_texts([r.text or "" for r in batch], query=True)
+        sketches = sketch_texts([r.text or "" for r in batch])
+    except _PROGRAMMING_ERRORS:
+        raise
     except Exception:  # one odd text must not fail its neighbours: redo them singly
         for rec in batch:
             _one(rec, iscc)

@@ -37,7 +37,9 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
             capture = replace(rec.capture(), fetched_at=when)
             try:
                 prefs = read_signals(capture, user_agent=ctx.config.user_agent)
-            # Signal readers report problems as evidence; anything they raise is an error row.
+            except (TypeError, AttributeError, NameError, ImportError):
+                raise  # a broken install must stop the scan, not turn every item into an error
+            # Signal readers report problems as evidence; anything else they raise is an error row.
             except Exception as exc:
                 rec.error = f"reading signals failed ({type(exc).__name__}): {exc}"
             else:

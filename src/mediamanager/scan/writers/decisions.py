@@ -80,24 +80,24 @@ def decision_row(rec: Record) -> dict[str, Any]:
         reason = "unknown"
     else:
         reason = d.reasons[0]
-    matches = [
-        {
-            "work_id": m.work_id,
-            "score": round(m.score, 6),
-            "kind": m.kind,
-            "owner_id": m.owner_id,
-            "owner_name": m.owner_name,
-            "title": m.title,
-            "iscc": m.iscc,
-            "disputed": m.disputed,
-            "claimants": list(m.claimants),
-            "use": m.preferences.effective(purpose).use.value,
-            "conditions": m.preferences.effective(purpose).conditions.to_dict()
-            if not m.preferences.effective(purpose).conditions.is_empty()
-            else None,
-        }
-        for m in rec.matches
-    ]
+    matches = []
+    for m in rec.matches:
+        eff = m.preferences.effective(purpose)
+        matches.append(
+            {
+                "work_id": m.work_id,
+                "score": round(m.score, 6),
+                "kind": m.kind,
+                "owner_id": m.owner_id,
+                "owner_name": m.owner_name,
+                "title": m.title,
+                "iscc": m.iscc,
+                "disputed": m.disputed,
+                "claimants": list(m.claimants),
+                "use": eff.use.value,
+                "conditions": None if eff.conditions.is_empty() else eff.conditions.to_dict(),
+            }
+        )
     return {
         "item_id": rec.id,
         "shard": rec.shard,

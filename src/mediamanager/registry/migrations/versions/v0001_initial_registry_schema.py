@@ -87,6 +87,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("preferences", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_preferences_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index("ix_preferences_scope_target", ["scope", "target"], unique=False)
 
     op.create_table(
         "tokens",
@@ -190,6 +191,7 @@ def downgrade() -> None:
 
     op.drop_table("tokens")
     with op.batch_alter_table("preferences", schema=None) as batch_op:
+        batch_op.drop_index("ix_preferences_scope_target")
         batch_op.drop_index(batch_op.f("ix_preferences_owner_id"))
 
     op.drop_table("preferences")

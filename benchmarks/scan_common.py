@@ -1,0 +1,103 @@
+"""Shared helpers for the scanner benchmarks: corpora from ../shared/test-data and a snapshot writer.
+
+The snapshot is written directly in the format documented in
+``mediamanager.registry.snapshot`` (the one ``mediamanager export`` writes), so a
+registry of 100 k+ works can be built in minutes rather than through the service.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import random
+import resource
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mediamanager.model import parse_preference_spec
+
+TEST_DATA = Path(
+    os.environ.get("MEDIAMANAGER_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "test-data")
+)
+PREFS = [
+    parse_preference_spec("genai-train=deny", source="registry:work").to_dict(effective=True),
+    parse_preference_spec("genai-train=allow-if:attribution", source="registry:work").to_dict(effective=True),
+    parse_preference_spec("tdm=allow", source="registry:work").to_dict(effective=True),
+]
+
+
+def spam_mails() -> list[dict[str, Any]]:
+    with gzip.open(TEST_DATA / "text-spamassassin" / "corpus.jsonl.gz", "rt") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def sotu_words() -> list[str]:
+    with gzip.open(TEST_DATA / "text-sotu" / "corpus.jsonl.gz", "rt") as fh:
+        return [w for line in fh for w in json.loads(line)["text"].split()]
+
+
+def synthetic_texts(n: int, seed: int = 7) -> Iterator[str]:
+    """Texts of 150-450 words drawn from real State of the Union sentences (distinct, not e-mail-like)."""
+    words = sotu_words()
+    rng = random.Random(seed)
+    for _ in range(n):
+        start = rng.randrange(0, len(words) - 500)
+        length = rng.randrange(150, 450)
+        chunk = words[start : start + length]
+        rng.shuffle(chunk)  # distinct documents that still look like prose to the tokenizer
+        yield " ".join(chunk)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def write_snapshot(out: Path, works: Iterator[dict[str, Any]]) -> int:
+    """Write owners.jsonl, works.jsonl and manifest.json; returns the number of works."""
+    out.mkdir(parents=True, exist_ok=True)
+    owners = [{"id": f"owner-{i}", "kind": "person", "display_name": f"Owner {i}"} for i in range(100)]
+    files: dict[str, str] = {}
+    data = b"".join(json.dumps(o).encode() + b"\n" for o in owners)
+    (out / "owners.jsonl").write_bytes(data)
+    files["owners.jsonl"] = hashlib.sha256(data).hexdigest()
+    h = hashlib.sha256()
+    n = 0
+    with open(out / "works.jsonl", "wb") as fh:
+        for w in works:
+            line = json.dumps(w).encode() + b"\n"
+            h.update(line)
+            fh.write(line)
+            n += 1
+    files["works.jsonl"] = h.hexdigest()
+    manifest = {
+        "format": "mediamanager-registry-snapshot", "format_version": 1, "created_at": "2026-01-01T00:00:00+00:00",
+        "registry_version": f"bench-{n}", "registry_head": "0" * 64, "counts": {"owners": len(owners), "works": n},
+        "files": files, "sha256": hashlib.sha256(_canonical(files).encode()).hexdigest(),
+    }  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return n
+
+
+def work_record(i: int, media_type: str, sha256: str, fingerprints: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": f"work-{i:08d}", "owner_id": f"owner-{i % 100}", "media_type": media_type, "title": f"Work {i}",
+        "sha256": sha256, "iscc": "", "fingerprints": fingerprints, "preferences": PREFS[i % 3],
+        "disputed": False, "claimants": [],
+    }  # fmt: skip
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest finished child, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, kids
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its finished children."""
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime

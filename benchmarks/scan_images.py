@@ -1,0 +1,149 @@
+"""Scanner benchmark, images: images/s end to end from WebDataset shards of 1024x768 JPEGs.
+
+Usage (from the repository root, venv active):
+
+    OMP_NUM_THREADS=1 python benchmarks/scan_images.py --items 2000 --workers 2
+    OMP_NUM_THREADS=1 python benchmarks/scan_images.py --items 2000 --workers 2 --engine ray
+
+The images are the 232 real photos of ``metadata-extractor-images/photos-1024``,
+cropped/resized to 1024x768 and re-encoded (quality 80-95, so every item has its own
+bytes), in img2dataset-style shards of 500 samples (jpg + json with url and headers).
+The first 100 photos are registered (deny); 3 % of samples carry ``noai`` headers.
+datadiligence's header rules run on the same samples as the anchor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import shutil
+import tarfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from PIL import Image
+
+from mediamanager.model import Purpose, utcnow
+from mediamanager.scan.config import ScanConfig
+from mediamanager.scan.run import scan
+from scan_common import TEST_DATA, cpu_seconds, peak_rss_mb, work_record, write_snapshot
+
+
+def base_images() -> list[Image.Image]:
+    out = []
+    for p in sorted((TEST_DATA / "metadata-extractor-images" / "photos-1024").glob("*.jpg")):
+        with Image.open(p) as im:
+            im = im.convert("RGB")
+            w, h = im.size
+            target = 4 / 3
+            if w / h > target:
+                nw = int(h * target)
+                im = im.crop(((w - nw) // 2, 0, (w - nw) // 2 + nw, h))
+            else:
+                nh = int(w / target)
+                im = im.crop((0, (h - nh) // 2, w, (h - nh) // 2 + nh))
+            out.append(im.resize((1024, 768)))
+    return out
+
+
+def jpeg(im: Image.Image, quality: int) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def build(work: Path, items: int) -> tuple[Path, Path, dict[str, str]]:
+    from mediamanager.fingerprint import fingerprint_content
+
+    bases = base_images()
+    registry = work / "registry"
+    if not (registry / "manifest.json").is_file():
+
+        def works():  # type: ignore[no-untyped-def]
+            for i, im in enumerate(bases[:100]):
+                data = jpeg(im, 90)
+                fp = fingerprint_content(data)
+                yield work_record(i * 3, "image", fp.sha256, [f.to_dict() for f in fp.fingerprints])
+
+        write_snapshot(registry, works())
+    data_dir = work / "data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    rng = random.Random(5)
+    kinds: dict[str, str] = {}
+    for s in range(-(-items // 500)):
+        with tarfile.open(data_dir / f"{s:05d}.tar", "w") as tar:
+            for i in range(s * 500, min(items, (s + 1) * 500)):
+                b = i % len(bases)
+                meta: dict[str, object] = {
+                    "url": f"https://img.example/{i}.jpg",
+                    "key": f"{i:09d}",
+                    "status": "success",
+                }
+                kinds[f"{i:09d}"] = "registered" if b < 100 else "clean"
+                if rng.random() < 0.03:
+                    meta["headers"] = {"X-Robots-Tag": "noai"}
+                    kinds[f"{i:09d}"] = "noai" if b >= 100 else "registered"
+                for ext, payload in (
+                    ("jpg", jpeg(bases[b], rng.randrange(80, 96))),
+                    ("json", json.dumps(meta).encode()),
+                ):
+                    info = tarfile.TarInfo(f"{i:09d}.{ext}")
+                    info.size = len(payload)
+                    tar.addfile(info, io.BytesIO(payload))
+    return registry, data_dir, kinds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--engine", default="local")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/mm-bench/scan_images"))
+    args = ap.parse_args()
+    t = time.perf_counter()
+    registry, data_dir, kinds = build(args.work, args.items)
+    print(f"data built in {time.perf_counter() - t:.0f}s")
+    out = args.work / f"out-{args.engine}"
+    shutil.rmtree(out, ignore_errors=True)
+    config = ScanConfig(Purpose.GENAI_TRAIN, str(registry), utcnow(), batch_size=args.batch_size)
+    cpu0, t = cpu_seconds(), time.perf_counter()
+    summary = scan(
+        str(data_dir), out, config, engine=args.engine, workers=args.workers, key_path=args.work / "k.pem"
+    )
+    wall, cpu = time.perf_counter() - t, cpu_seconds() - cpu0
+    rows = pq.read_table(out / "decisions.parquet", columns=["item_id", "outcome", "reason"]).to_pylist()
+    registered = {k for k, v in kinds.items() if v == "registered"}
+    by_registry = {r["item_id"] for r in rows if r["reason"].endswith(":registry")}
+    import datadiligence.rules as ddr
+
+    rule = ddr.XRobotsTagHeader(user_agent=None)
+    t = time.perf_counter()
+    dd_drop = set()
+    for shard in sorted(data_dir.iterdir()):
+        with tarfile.open(shard) as tar:
+            for m in tar:
+                if m.name.endswith(".json"):
+                    meta = json.loads(tar.extractfile(m).read())  # type: ignore[union-attr]
+                    if not rule.is_allowed(headers=meta.get("headers") or {"content-type": "image/jpeg"}):
+                        dd_drop.add(meta["key"])
+    dd_s = time.perf_counter() - t
+    own, kids = peak_rss_mb()
+    print(json.dumps({
+        "engine": args.engine, "workers": args.workers, "items": summary.total, "scan_wall_s": round(wall, 2),
+        "images_per_s_end_to_end": round(summary.total / wall, 1), "cpu_s": round(cpu, 1),
+        "images_per_cpu_s": round(summary.total / cpu, 1), "counts": summary.counts,
+        "ours_recall_registered": round(len(by_registry & registered) / max(1, len(registered)), 4),
+        "ours_registry_false_matches": len(by_registry - registered),
+        "datadiligence_images_per_s": round(args.items / dd_s, 1),
+        "datadiligence_recall_registered": round(len(dd_drop & registered) / max(1, len(registered)), 4),
+        "peak_rss_mb_driver": round(own), "peak_rss_mb_largest_worker": round(kids),
+    }, indent=1))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
