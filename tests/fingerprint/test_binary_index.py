@@ -75,3 +75,21 @@ def test_real_images_round_trip_with_local_features_and_deletes(test_data: Path,
     assert loaded.search(photos[1]) == []
     assert loaded.remove(photos[0].name)
     assert loaded.search(crop) == []
+
+
+def test_re_registering_a_work_keeps_it_findable_by_local_features(test_data: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    photo = sorted((test_data / "metadata-extractor-images" / "photos-1024").glob("*.jpg"))[30]
+    index = ImageIndex()
+    index.add("work", photo)
+    index.add("work", photo)  # an update: the old keypoints are dead but still in the graph
+    original = Image.open(photo).convert("RGB")
+    w, h = original.size
+    out = io.BytesIO()
+    original.crop((round(w * 0.15), round(h * 0.03), round(w * 0.97), round(h * 0.93))).save(out, "JPEG")
+    found = index.search(out.getvalue())
+    assert [(m.key, m.kind) for m in found] == [("work", "orb")]
+    assert len(index) == 1

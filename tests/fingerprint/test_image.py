@@ -146,6 +146,11 @@ def test_bad_images_raise_clear_errors(test_data: Path) -> None:
         image_fingerprints(photo[: len(photo) // 3], DEFAULT_LIMITS)
     with pytest.raises(MediaTooLargeError, match="100000000 pixels"):
         image_fingerprints(_png_with_declared_size(10_000, 10_000), DEFAULT_LIMITS)
+    jpeg = bytearray(_jpeg(Image.new("RGB", (16, 16))))
+    sof = jpeg.index(b"\xff\xc0")
+    jpeg[sof + 5 : sof + 9] = struct.pack(">HH", 10_000, 10_000)  # a 100-megapixel header on 16x16 data
+    with pytest.raises(MediaTooLargeError):
+        image_fingerprints(bytes(jpeg), DEFAULT_LIMITS)
     with pytest.raises(MediaTooLargeError):
         image_fingerprints(photo, Limits(max_bytes=1000))
 

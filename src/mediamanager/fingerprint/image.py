@@ -104,7 +104,9 @@ def _open(data: bytes, limits: Limits) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, for headers far beyond ours
+        raise MediaTooLargeError(f"image exceeds the pixel limit: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise CorruptMediaError(f"not a readable image: {exc}") from exc
     width, height = image.size
     if width <= 0 or height <= 0:
@@ -133,7 +135,9 @@ def decode_luminance(data: bytes, limits: Limits, min_side: int = DECODE_SIDE) -
                 image = Image.alpha_composite(background, image.convert("RGBA"))
             grey = image.convert("L")
             return np.ascontiguousarray(np.asarray(grey, dtype=np.uint8))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise MediaTooLargeError(f"image exceeds Pillow's pixel limit: {exc}") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
         raise CorruptMediaError(f"image could not be decoded: {exc}") from exc
 
 

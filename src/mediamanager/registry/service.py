@@ -400,6 +400,8 @@ class RegistryService:
         at least ``settings.dispute_min_score``, put both works in the
         ``disputed`` state.
         """
+        if if_exists not in ("error", "return"):
+            raise InputError(f"if_exists must be 'error' or 'return', got {if_exists!r}")
         data = self._validated(data)
         with self._write(owner.id) as tx:
             existing = tx.conn.execute(

@@ -101,6 +101,7 @@ LOCAL_MIN_INLIERS = 10  # no pair of distinct test photos reached 6 ratio-test m
 RANSAC_PIXELS = 4.0
 RANSAC_SEED = 20240
 HNSW_M = 16
+LOCAL_NEIGHBOURS = 4  # searched per query keypoint, so that dead ones can be skipped
 HNSW_EF_SEARCH = 64
 U8 = npt.NDArray[np.uint8]
 
@@ -330,13 +331,17 @@ class ImageIndex(FingerprintIndex):
         import cv2
 
         xy, des = unpack_local_features(features)
-        dist, nn = self._local.graph.search(np.ascontiguousarray(des), 2)
-        good = (nn[:, 0] >= 0) & (dist[:, 0] <= ORB_MAX_DISTANCE)
-        good &= (nn[:, 1] < 0) | (dist[:, 0] < ORB_RATIO * dist[:, 1])
+        dist, nn = self._local.graph.search(np.ascontiguousarray(des), LOCAL_NEIGHBOURS)
+        all_owners = self._local.column("owner")
+        live = (nn >= 0) & np.frombuffer(self._alive, dtype=np.bool_)[all_owners[np.maximum(nn, 0)]]
+        # the ratio test runs on the two nearest *live* keypoints: a deleted or re-registered work's
+        # old keypoints stay in the graph until save() and must not veto a match
+        order = np.argsort(~live, axis=1, kind="stable")
+        dist, nn, live = (np.take_along_axis(a, order, axis=1) for a in (dist, nn, live))
+        good = live[:, 0] & (dist[:, 0] <= ORB_MAX_DISTANCE)
+        good &= ~live[:, 1] | (dist[:, 0] < ORB_RATIO * dist[:, 1])
         rows, hits = np.nonzero(good)[0], nn[good, 0]
-        owners = self._local.column("owner")[hits].astype(np.int64)
-        alive = np.frombuffer(self._alive, dtype=np.bool_)[owners]
-        rows, hits, owners = rows[alive], hits[alive], owners[alive]
+        owners = all_owners[hits].astype(np.int64)
         candidates, votes = np.unique(owners, return_counts=True)
         registered_xy = self._local.column("xy")
         found: list[tuple[int, int]] = []

@@ -96,7 +96,7 @@ class RayExecutor:
             fn_constructor_kwargs={"config": config},
             batch_size=config.batch_size,
             batch_format="pyarrow",
-            concurrency=self.workers,
+            compute=ray.data.ActorPoolStrategy(size=self.workers),
             num_cpus=self.cpus_per_worker,
         )
         for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
