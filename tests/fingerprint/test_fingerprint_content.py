@@ -120,3 +120,29 @@ def test_content_fingerprints_round_trip_through_dict(text: str) -> None:
     result = fingerprint_content(text)
     assert ContentFingerprints.from_dict(result.to_dict()) == result
     assert all(isinstance(f, Fingerprint) for f in result.fingerprints)
+
+
+def test_batch_path_equals_single_path_and_isolates_errors() -> None:
+    from mediamanager.fingerprint import fingerprint_texts
+
+    items: list[str | bytes] = [TEXT, b"", "x" * 10, b"\x00\x01binary\x00", "Ünïcode ".encode() * 50, "   "]
+    results = fingerprint_texts(items)
+    assert len(results) == len(items)
+    assert isinstance(results[1], CorruptMediaError) and isinstance(results[3], UnsupportedMediaError)
+    for item, result in zip(items, results, strict=True):
+        if isinstance(result, ContentFingerprints):
+            single = fingerprint_content(item, with_iscc=False)
+            assert result == single and result.iscc == ""
+    with_iscc = fingerprint_texts([TEXT], with_iscc=True)[0]
+    assert with_iscc == fingerprint_content(TEXT)
+
+
+def test_query_fingerprints_of_an_image_are_the_untransformed_subset(test_data: Path) -> None:
+    """A lookup computes only part 0; it is one of the parts registration computes."""
+    photo = sorted((test_data / "metadata-extractor-images" / "photos-1024").glob("*.jpg"))[0]
+    full = fingerprint_content(photo, with_iscc=False)
+    query = fingerprint_content(photo, with_iscc=False, query=True)
+    assert {f.part for f in query.fingerprints} == {0}
+    assert set(query.fingerprints) <= set(full.fingerprints)
+    assert len(full.fingerprints) > len(query.fingerprints)
+    assert query.sha256 == full.sha256

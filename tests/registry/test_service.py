@@ -221,3 +221,27 @@ def test_lookup_batch_limit_and_bad_sha(service: RegistryService) -> None:
         [LookupQuery(str(i), sha256="0" * 64) for i in range(12)]
     )
     assert len(client_results) == 12  # the in-process client splits big batches
+
+
+def test_index_loads_works_whole_across_batches(service: RegistryService, alice: Owner) -> None:
+    from mediamanager.registry.matching import NearDuplicateIndex
+
+    parts = [fingerprint_content(make_text(60 + i).encode(), filename="p.txt") for i in range(6)]
+    ids = []
+    for k in range(3):  # each work: two passages, stored as parts 0 and 1
+        a, b = parts[2 * k], parts[2 * k + 1]
+        fps = (
+            Fingerprint(a.fingerprints[0].kind, a.fingerprints[0].value, a.fingerprints[0].size, 0),
+            Fingerprint(b.fingerprints[0].kind, b.fingerprints[0].value, b.fingerprints[0].size, 1),
+        )
+        ids.append(
+            service.register_work(alice, WorkInput(MediaType.TEXT, a.sha256, fingerprints=fps)).work.id
+        )
+    for batch in (1, 3, 5, 100):
+        index = NearDuplicateIndex()
+        with service.engine.connect() as conn:
+            index.sync(conn, batch=batch)
+        for k, wid in enumerate(ids):
+            for p in (parts[2 * k], parts[2 * k + 1]):
+                hits = index.search(MediaType.TEXT, p.fingerprints, 5)
+                assert hits and hits[0].key == wid, (batch, k)

@@ -107,7 +107,7 @@ def build_registry(tmp: Path, test_data: Path, *, with_images: bool = True) -> R
         "allow": mails[2]["text"],
         "disputed": mails[3]["text"],
     }
-    images = {"deny": photo(test_data, 0)}
+    images = {"deny": photo(test_data, 10)}
     works: dict[str, str] = {}
     works["text-deny"] = service.register_content(
         alice, texts["deny"].encode(), filename="a.txt", title="Alice's letter",
@@ -197,7 +197,7 @@ def build_mixed_dataset(folder: Path, reg: Registered, test_data: Path) -> dict[
         {"__key__": b"altered-image", "jpg": reencode(reg.images["deny"]), "json": _json({})},
         {"__key__": b"clean-allowed", "txt": b"An openly licensed note. " * 40,
          "json": _json({"headers": {"Content-Usage": "train-ai=y"}})},
-        {"__key__": b"clean-unknown", "jpg": photo(test_data, 7), "json": _json({})},
+        {"__key__": b"clean-unknown", "jpg": photo(test_data, 40), "json": _json({})},
         {"__key__": b"corrupt-image", "jpg": photo(test_data, 3)[:2000], "json": _json({})},
         {"__key__": b"bad-json", "txt": b"some text " * 30, "json": b"{not json"},
         {"__key__": b"empty-text", "txt": b"", "json": _json({})},

@@ -149,3 +149,13 @@ def test_unknown_input_is_a_clear_error(tmp_path: Path) -> None:
         detect_format(str(tmp_path / "x.bin"))
     with pytest.raises(InputError, match="unknown format"):
         open_reader(str(tmp_path), "csv")
+
+
+def test_an_endless_line_is_an_error_row_and_never_held_whole(tmp_path: Path) -> None:
+    bomb = b'{"id": "big", "text": "' + b"a" * 5_000_000 + b'"}\n'
+    (tmp_path / "b.jsonl.gz").write_bytes(gzip.compress(_lines() + bomb + _lines(), compresslevel=9))
+    reader = open_reader(str(tmp_path / "b.jsonl.gz"))
+    reader.max_item_bytes = 100_000  # type: ignore[attr-defined]
+    recs = list(reader.read_shard("b.jsonl.gz"))
+    assert [r.id for r in recs] == ["a", "b", "c", "b.jsonl.gz:3", "a", "b", "c"]
+    assert recs[3].error == "line over the item size limit"

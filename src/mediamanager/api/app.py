@@ -18,13 +18,13 @@ __all__ = ["ROUTERS", "create_app", "create_app_from_env"]
 
 # Every router the app mounts; other parts append their own line here.
 ROUTERS: list[APIRouter] = [
+    lookup.router,  # first: Starlette tries routes in order, and /lookup is the hot path
     owners.router,
     tokens.router,
     works.router,
     preferences.router,
     disputes.router,
     domains.router,
-    lookup.router,
     provenance_routes.router,
 ]
 

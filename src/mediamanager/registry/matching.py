@@ -90,8 +90,9 @@ class NearDuplicateIndex:
     def sync(self, conn: sa.Connection, *, batch: int = 20_000) -> None:
         """Load fingerprint rows added since the last call (all of them the first time)."""
         with self._lock:
+            carry: list[Any] = []
             while True:
-                rows = conn.execute(
+                fetched = conn.execute(
                     sa.select(
                         fingerprints.c.id,
                         fingerprints.c.work_id,
@@ -106,14 +107,24 @@ class NearDuplicateIndex:
                     .order_by(fingerprints.c.id)
                     .limit(batch)
                 ).all()
-                if not rows:
-                    break
+                if fetched:
+                    self._last_id = int(fetched[-1].id)
+                rows = carry + list(fetched)
+                carry = []
+                full = len(fetched) == batch
+                if full:
+                    # A work's rows are contiguous, but the last work may go on in the next batch, and
+                    # add_fingerprints replaces a key: carry its rows over until it is read whole.
+                    tail = rows[-1].work_id
+                    carry = [r for r in rows if r.work_id == tail]
+                    rows = [r for r in rows if r.work_id != tail]
                 grouped: dict[tuple[str, str], list[Fingerprint]] = defaultdict(list)
                 for r in rows:
                     grouped[(r.work_id, r.media_type)].append(Fingerprint(r.kind, r.value, r.size, r.part))
-                    self._last_id = max(self._last_id, int(r.id))
                 for (work_id, media), fps in grouped.items():
                     self._add(work_id, MediaType(media), fps)
+                if not full:
+                    break
             self._loaded = True
 
     @property

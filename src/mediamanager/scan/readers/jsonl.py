@@ -28,10 +28,22 @@ def open_jsonl(raw: IO[bytes], name: str) -> Any:
     return raw
 
 
-def iter_lines(stream: Any) -> Iterator[bytes]:
-    """Lines of a stream, keeping blank lines out (they are not items)."""
-    for line in stream:
-        if line.strip():
+def iter_lines(stream: Any, limit: int = MAX_ITEM_BYTES) -> Iterator[bytes | None]:
+    """Non-blank lines of a stream; ``None`` stands for a line over ``limit`` bytes, which is never held whole.
+
+    Reading with a limit keeps a decompression bomb of one endless line from filling memory.
+    """
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            while not line.endswith(b"\n"):  # drain the rest of the oversized line
+                line = stream.readline(1 << 20)
+                if not line:
+                    break
+            yield None
+        elif line.strip():
             yield line
 
 
@@ -44,6 +56,7 @@ class JsonlReader:
         self.fs, self.root = open_fs(path)
         self.columns = columns or Columns()
         self.single = not self.fs.isdir(self.root)
+        self.max_item_bytes = MAX_ITEM_BYTES
 
     def shards(self) -> list[str]:
         if self.single:
@@ -61,7 +74,7 @@ class JsonlReader:
         offset = 0
         with self.fs.open(self.shard_path(shard), "rb") as raw:
             stream = open_jsonl(raw, shard)
-            lines = iter_lines(stream)
+            lines = iter_lines(stream, self.max_item_bytes)
             while True:
                 try:
                     line = next(lines)
@@ -80,8 +93,8 @@ class JsonlReader:
                     yield self._record(line, shard, offset)
                 offset += 1
 
-    def _record(self, line: bytes, shard: str, offset: int) -> Record:
-        if len(line) > MAX_ITEM_BYTES:
+    def _record(self, line: bytes | None, shard: str, offset: int) -> Record:
+        if line is None:
             return Record(
                 id=f"{shard}:{offset}", shard=shard, offset=offset, error="line over the item size limit"
             )

@@ -108,13 +108,26 @@ def donut(totals: dict[str, int]) -> str:
     return "".join(parts)
 
 
+def _conditions(cond: dict[str, Any]) -> str:
+    """Conditions as a short phrase: ``attribution; payment per-item 0.01 USD; licence URL``."""
+    parts = ["attribution"] if cond.get("attribution") else []
+    pay = cond.get("payment") or {}
+    if pay:
+        parts.append(
+            " ".join(
+                str(x) for x in ("payment", pay.get("model"), pay.get("amount"), pay.get("currency")) if x
+            )
+        )
+    parts += [f"{k} {cond[k]}" for k in ("licence_url", "expires", "note") if cond.get(k)]
+    return "; ".join(parts)
+
+
 def _items_table(items: list[dict[str, Any]]) -> str:
     rows = []
     for it in items:
         o = it["outcome"]
         where = it.get("url") or it.get("filename") or ""
-        cond = it.get("conditions") or {}
-        cond_s = ", ".join(f"{k}={v}" for k, v in cond.items() if v) if cond else ""
+        cond_s = _conditions(it.get("conditions") or {})
         why = "<br>".join(escape(r) for r in it.get("reasons", [])[1:4])
         rows.append(
             f'<tr data-outcome="{escape(o)}"><td>{escape(str(it["item_id"]))}</td>'

@@ -88,7 +88,7 @@ def _jsonl(reader: Reader, shard: str, keep: set[int], target: Path) -> None:
             sink = out
         try:
             for offset, line in enumerate(iter_lines(open_jsonl(raw, shard))):
-                if offset in keep:
+                if offset in keep and line is not None:
                     sink.write(line if line.endswith(b"\n") else line + b"\n")
         except (OSError, EOFError, ValueError):
             pass  # the unreadable tail was recorded as an error row and is never kept
