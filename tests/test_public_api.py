@@ -6,7 +6,15 @@ import importlib
 
 import pytest
 
-PUBLIC_MODULES = ["mediamanager", "mediamanager.model", "mediamanager.errors", "mediamanager.lookup"]
+PUBLIC_MODULES = [
+    "mediamanager",
+    "mediamanager.model",
+    "mediamanager.errors",
+    "mediamanager.lookup",
+    "mediamanager.signals",
+    "mediamanager.fingerprint",
+    "mediamanager.provenance",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

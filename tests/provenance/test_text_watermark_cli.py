@@ -96,6 +96,25 @@ def test_generate_then_detect_round_trip(keyring: Path, tmp_path: Path) -> None:
     assert by_id["cli-b"]["verdict"] == "not-watermarked"
     assert by_id["cli-a"]["p_value_adjusted"] == pytest.approx(2 * by_id["cli-a"]["p_value"])
 
+    win = runner.invoke(
+        app,
+        [
+            "watermark",
+            "text",
+            "detect",
+            str(text_file),
+            "--key-id",
+            "cli-a",
+            "--keyring",
+            str(keyring),
+            "--windowed",
+            "--json",
+        ],
+    )
+    assert win.exit_code == 0, win.output
+    window = json.loads(win.stdout)["detections"][0]["window"]
+    assert window is not None and 0 <= window["char_start"] < window["char_end"] <= len(out["text"])
+
     wrong = runner.invoke(
         app, ["watermark", "text", "detect", str(text_file), "--key-id", "cli-b", "--keyring", str(keyring)]
     )

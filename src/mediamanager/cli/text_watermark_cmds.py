@@ -13,7 +13,7 @@ from mediamanager.errors import MediaManagerError
 
 __all__ = ["register", "text_app"]
 
-_MAX_TEXT_BYTES = 50 * 1024 * 1024
+_MAX_TEXT_BYTES = 20 * 1024 * 1024
 
 text_app = typer.Typer(
     name="text",

@@ -257,7 +257,7 @@ def _detect_one(
     ignore_repeated_ngrams: bool,
     windowed: bool,
     min_tokens: int,
-    offsets: Sequence[tuple[int, int]] | None,
+    offsets: Sequence[tuple[int, int]] | np.ndarray | None,
 ) -> tuple[TextDetection, float]:
     """One key's detection, plus the p-value that enters the multiple-testing correction."""
     positions, succ, trials, h = _scored_events(ids, key, ignore_repeated_ngrams)
@@ -275,7 +275,11 @@ def _detect_one(
             start, end, wg, wp, tested = found
             tok_start = int(positions[start]) - h
             tok_end = int(positions[end - 1]) + 1
-            chars = (offsets[tok_start][0], offsets[tok_end - 1][1]) if offsets is not None else (None, None)
+            chars = (
+                (int(offsets[tok_start][0]), int(offsets[tok_end - 1][1]))
+                if offsets is not None
+                else (None, None)
+            )
             corrected = min(1.0, wp * tested)
             window = WindowScore(
                 start=tok_start,
@@ -322,7 +326,7 @@ def detect_ids(
     ignore_repeated_ngrams: bool = True,
     windowed: bool = False,
     min_tokens: int = 16,
-    offsets: Sequence[tuple[int, int]] | None = None,
+    offsets: Sequence[tuple[int, int]] | np.ndarray | None = None,
 ) -> TextDetectionReport:
     """Test token ids against each key; ``offsets`` (char spans per token) locate the best window."""
     if not keys:
@@ -384,12 +388,15 @@ def detect_text(
     """Tokenize ``text`` (no special tokens added) and test it against each key; see :func:`detect_ids`."""
     if not isinstance(text, str):
         raise InputError("text must be a string")
-    if len(text) > 50_000_000:
-        raise InputError("text longer than 50 million characters")
+    if len(text) > 20_000_000:
+        raise InputError("text longer than 20 million characters")
+    ids: list[int] = []
+    offsets: np.ndarray | None = None
     if text:
-        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        # character offsets cost memory per token: ask for them only when a window will be reported
+        windowed = bool(options.get("windowed", False))
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=windowed)
         ids = list(enc["input_ids"])
-        offsets = [tuple(o) for o in enc["offset_mapping"]]
-    else:
-        ids, offsets = [], []
+        if windowed:
+            offsets = np.asarray(enc["offset_mapping"], dtype=np.int64).reshape(-1, 2)
     return detect_ids(ids, keys, offsets=offsets, **options)

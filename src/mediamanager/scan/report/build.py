@@ -37,6 +37,7 @@ from mediamanager.scan.config import ScanConfig
 __all__ = ["ITEM_CAP", "OUTCOMES", "build_report", "write_reports"]
 
 ITEM_CAP = 10_000
+READ_BATCH = 8192  # rows of decisions.parquet held at once
 OUTCOMES = ("keep", "drop", "license", "error")
 _COLUMNS = [
     "item_id", "outcome", "reason", "reasons", "owners", "url", "filename", "conditions", "disputed",
@@ -71,7 +72,7 @@ def build_report(
     works: dict[str, dict[str, Any]] = {}
     signal_licensed = 0
     pf = pq.ParquetFile(decisions)
-    for batch in pf.iter_batches(columns=_COLUMNS, batch_size=8192):
+    for batch in pf.iter_batches(columns=_COLUMNS, batch_size=READ_BATCH):
         for row in batch.to_pylist():
             o = row["outcome"]
             totals[o] += 1

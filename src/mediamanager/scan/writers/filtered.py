@@ -12,55 +12,86 @@ from __future__ import annotations
 
 import shutil
 import tarfile
-from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mediamanager.errors import InputError
 from mediamanager.scan.readers import Reader
 
-__all__ = ["kept_offsets", "write_filtered"]
+__all__ = ["KeptOffsets", "write_filtered"]
 
 
-def kept_offsets(decisions: Path, *, licensed: bool) -> dict[str, set[int]]:
-    """Offsets of the items to write, per shard, read from decisions.parquet in row-group chunks."""
-    allowed = ["keep", "license"] if licensed else ["keep"]
-    out: dict[str, set[int]] = defaultdict(set)
-    pf = pq.ParquetFile(decisions)
-    for batch in pf.iter_batches(columns=["shard", "offset", "outcome"], batch_size=65536):
-        t = pa.Table.from_batches([batch])
-        t = t.filter(pc.is_in(t["outcome"], pa.array(allowed)))
-        for shard, offset in zip(t["shard"].to_pylist(), t["offset"].to_pylist(), strict=True):
-            out[shard].add(offset)
-    return out
+READ_BATCH = 65536  # rows of decisions.parquet held at once
+
+
+class _Cursor:
+    """Streams ``(shard, offset, allowed)`` from decisions.parquet, in file order (shard order, then offset)."""
+
+    def __init__(self, decisions: Path, allowed: list[str]) -> None:
+        self.rows = self._rows(decisions, set(allowed))
+        self.head: tuple[str, int, bool] | None = next(self.rows, None)
+
+    @staticmethod
+    def _rows(decisions: Path, allowed: set[str]) -> Iterator[tuple[str, int, bool]]:
+        pf = pq.ParquetFile(decisions)
+        for batch in pf.iter_batches(columns=["shard", "offset", "outcome"], batch_size=READ_BATCH):
+            cols = batch.to_pydict()
+            for shard, offset, outcome in zip(cols["shard"], cols["offset"], cols["outcome"], strict=True):
+                yield shard, offset, outcome in allowed
+
+    def advance(self) -> None:
+        self.head = next(self.rows, None)
+
+
+class KeptOffsets:
+    """Membership of one shard's kept offsets, asked in increasing order: constant memory however big the shard."""
+
+    def __init__(self, cursor: _Cursor, shard: str) -> None:
+        self.cursor = cursor
+        self.shard = shard
+
+    def __contains__(self, offset: object) -> bool:
+        c = self.cursor
+        while c.head is not None and c.head[0] == self.shard and c.head[1] < offset:  # type: ignore[operator]
+            c.advance()
+        return c.head is not None and c.head[0] == self.shard and c.head[1] == offset and c.head[2]
+
+    def finish(self) -> None:
+        """Skip whatever is left of this shard's rows."""
+        while self.cursor.head is not None and self.cursor.head[0] == self.shard:
+            self.cursor.advance()
+
+    def offsets(self) -> list[int]:
+        """Every kept offset of the shard, as a list (for writers that need the whole selection)."""
+        out = []
+        while self.cursor.head is not None and self.cursor.head[0] == self.shard:
+            if self.cursor.head[2]:
+                out.append(self.cursor.head[1])
+            self.cursor.advance()
+        return out
 
 
 def write_filtered(reader: Reader, fmt: str, decisions: Path, dest: Path, *, licensed: bool = True) -> None:
-    """Write the kept items of every shard under ``dest``."""
-    keep = kept_offsets(decisions, licensed=licensed)
+    """Write the kept items of every shard under ``dest`` (shards in the order decisions.parquet has them)."""
+    cursor = _Cursor(decisions, ["keep", "license"] if licensed else ["keep"])
     dest.mkdir(parents=True, exist_ok=True)
-    if fmt == "files":
-        _files(reader, keep.get("", set()), dest)
-    elif fmt == "jsonl":
-        for shard in reader.shards():
-            _jsonl(reader, shard, keep.get(shard, set()), dest / shard)
-    elif fmt == "parquet":
-        for shard in reader.shards():
-            _parquet(reader, shard, keep.get(shard, set()), dest / shard)
-    elif fmt == "webdataset":
-        for shard in reader.shards():
-            _tar(reader, shard, keep.get(shard, set()), dest / shard)
-    elif fmt == "hf":
-        _hf(reader, keep, dest)
-    else:
+    if fmt == "hf":
+        _hf(reader, {s: KeptOffsets(cursor, s).offsets() for s in reader.shards()}, dest)
+        return
+    writers = {"files": _files, "jsonl": _jsonl, "parquet": _parquet, "webdataset": _tar}
+    if fmt not in writers:
         raise InputError(f"no writer for format {fmt!r}")
+    for shard in reader.shards():
+        keep = KeptOffsets(cursor, shard)
+        writers[fmt](reader, shard, keep, dest if fmt == "files" else dest / shard)
+        keep.finish()
 
 
-def _files(reader: Reader, keep: set[int], dest: Path) -> None:
+def _files(reader: Reader, shard: str, keep: KeptOffsets, dest: Path) -> None:
     fs, root = reader.fs, reader.root  # type: ignore[attr-defined]
     for offset, rel in enumerate(reader.paths()):  # type: ignore[attr-defined]
         if offset in keep:
@@ -70,7 +101,7 @@ def _files(reader: Reader, keep: set[int], dest: Path) -> None:
                 shutil.copyfileobj(src, dst)
 
 
-def _jsonl(reader: Reader, shard: str, keep: set[int], target: Path) -> None:
+def _jsonl(reader: Reader, shard: str, keep: KeptOffsets, target: Path) -> None:
     from mediamanager.scan.readers.jsonl import iter_lines, open_jsonl
 
     lower = shard.lower()
@@ -97,7 +128,7 @@ def _jsonl(reader: Reader, shard: str, keep: set[int], target: Path) -> None:
                 sink.close()
 
 
-def _parquet(reader: Reader, shard: str, keep: set[int], target: Path) -> None:
+def _parquet(reader: Reader, shard: str, keep: KeptOffsets, target: Path) -> None:
     with reader.fs.open(reader.shard_path(shard), "rb") as fh:  # type: ignore[attr-defined]
         pf = pq.ParquetFile(fh)
         with pq.ParquetWriter(target, pf.schema_arrow) as w:
@@ -110,7 +141,7 @@ def _parquet(reader: Reader, shard: str, keep: set[int], target: Path) -> None:
                     w.write_batch(batch.filter(mask))
 
 
-def _tar(reader: Reader, shard: str, keep: set[int], target: Path) -> None:
+def _tar(reader: Reader, shard: str, keep: KeptOffsets, target: Path) -> None:
     import io
 
     from mediamanager.scan.readers.webdataset import iter_samples
@@ -125,13 +156,13 @@ def _tar(reader: Reader, shard: str, keep: set[int], target: Path) -> None:
             pass  # the unreadable tail was recorded as an error row and is never kept
 
 
-def _hf(reader: Reader, keep: dict[str, set[int]], dest: Path) -> None:
+def _hf(reader: Reader, keep: dict[str, list[int]], dest: Path) -> None:
     ds = reader.ds  # type: ignore[attr-defined]
     shards = reader.shards()
     if shards == [""]:
-        ds.select(sorted(keep.get("", set()))).save_to_disk(str(dest))
+        ds.select(keep.get("", [])).save_to_disk(str(dest))
         return
     import datasets
 
-    selected = {s: ds[s].select(sorted(keep.get(s, set()))) for s in shards}
+    selected = {s: ds[s].select(keep.get(s, [])) for s in shards}
     datasets.DatasetDict(selected).save_to_disk(str(dest))
