@@ -1,8 +1,9 @@
 """Shared helpers for the scanner benchmarks: corpora from ../shared/test-data and a snapshot writer.
 
-The snapshot is written directly in the format documented in
-``mediamanager.registry.snapshot`` (the one ``mediamanager export`` writes), so a
-registry of 100 k+ works can be built in minutes rather than through the service.
+The snapshot is written by ``mediamanager.registry.snapshot.write_snapshot``, the code path
+``mediamanager export`` uses, fed with synthetic works instead of the registry service, so a
+registry of 1 M works is built in minutes rather than through the service. ``version=1``
+writes the old JSONL layout (to compare with the previous reader).
 """
 
 from __future__ import annotations
@@ -55,10 +56,24 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
 
 
-def write_snapshot(out: Path, works: Iterator[dict[str, Any]]) -> int:
-    """Write owners.jsonl, works.jsonl and manifest.json; returns the number of works."""
-    out.mkdir(parents=True, exist_ok=True)
+def write_snapshot(out: Path, works: Iterator[dict[str, Any]], version: int = 2) -> int:
+    """Write a snapshot of ``works`` (``work_record`` dicts); returns the number of works."""
     owners = [{"id": f"owner-{i}", "kind": "person", "display_name": f"Owner {i}"} for i in range(100)]
+    if version == 2:
+        from mediamanager.model import Fingerprint
+        from mediamanager.registry.snapshot import SnapshotWork
+        from mediamanager.registry.snapshot import write_snapshot as write_v2
+
+        items = (
+            SnapshotWork(
+                w["id"], w["owner_id"], w["media_type"], w["title"], w["sha256"], w["iscc"],
+                tuple(Fingerprint.from_dict(f) for f in w["fingerprints"]), w["preferences"],
+                w["disputed"], tuple(w["claimants"]),
+            )
+            for w in works
+        )  # fmt: skip
+        return write_v2(out, owners, items, registry_version="bench", registry_head="0" * 64).works
+    out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
     data = b"".join(json.dumps(o).encode() + b"\n" for o in owners)
     (out / "owners.jsonl").write_bytes(data)

@@ -59,7 +59,7 @@ def build(work: Path, items: int) -> tuple[Path, Path, dict[str, str]]:
     from mediamanager.fingerprint import fingerprint_content
 
     bases = base_images()
-    registry = work / "registry"
+    registry = work / "registry-v2"
     try:
         from mediamanager.fingerprint.index import ImageIndex
 

@@ -11,7 +11,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(os.environ.get("MEDIAMANAGER_TEST_DATA", REPO.parent / "shared" / "test-data")).resolve()
-POSTGRES_ADMIN_URL = os.environ.get("MEDIAMANAGER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MEDIAMANAGER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(scope="session")

@@ -25,8 +25,9 @@ from mediamanager.model import (
 
 
 def ev(use: Use, purpose: Purpose = Purpose.AI_TRAIN, **cond: object) -> Evidence:
-    return Evidence(source="test", raw=use.value, location="here", purpose=purpose, use=use,
-                    conditions=Conditions(**cond))  # type: ignore[arg-type]
+    return Evidence(
+        source="test", raw=use.value, location="here", purpose=purpose, use=use, conditions=Conditions(**cond)
+    )  # type: ignore[arg-type]
 
 
 def test_purposes_nest_tdm_ai_train_genai_train() -> None:
@@ -48,21 +49,33 @@ def test_any_deny_wins_and_all_evidence_is_kept() -> None:
 
 
 def test_conditions_survive_a_plain_allow_elsewhere() -> None:
-    rule = combine_rules([ev(Use.ALLOW), ev(Use.ALLOW_IF, attribution=True), ev(Use.ALLOW_IF, licence_url="https://l")])
+    rule = combine_rules(
+        [ev(Use.ALLOW), ev(Use.ALLOW_IF, attribution=True), ev(Use.ALLOW_IF, licence_url="https://l")]
+    )
     assert rule.use is Use.ALLOW_IF
     assert rule.conditions.attribution and rule.conditions.licence_url == "https://l"
 
 
 def test_silence_and_errors_are_unknown_never_allow() -> None:
     assert combine_rules([]).use is Use.UNKNOWN
-    broken = Evidence(source="robots.txt", raw="\x00", location="x", purpose=Purpose.AI_TRAIN, use=Use.ALLOW,
-                      error="binary garbage")
+    broken = Evidence(
+        source="robots.txt",
+        raw="\x00",
+        location="x",
+        purpose=Purpose.AI_TRAIN,
+        use=Use.ALLOW,
+        error="binary garbage",
+    )
     assert combine_rules([broken]).use is Use.UNKNOWN
 
 
 def test_parent_deny_denies_children_but_child_allow_says_nothing_of_parent() -> None:
-    prefs = Preferences({Purpose.TDM: Rule(Use.DENY, evidence=(ev(Use.DENY, Purpose.TDM),)),
-                         Purpose.GENAI_TRAIN: Rule(Use.ALLOW)})
+    prefs = Preferences(
+        {
+            Purpose.TDM: Rule(Use.DENY, evidence=(ev(Use.DENY, Purpose.TDM),)),
+            Purpose.GENAI_TRAIN: Rule(Use.ALLOW),
+        }
+    )
     assert prefs.effective(Purpose.GENAI_TRAIN).use is Use.DENY
     assert prefs.effective(Purpose.AI_TRAIN).use is Use.DENY
     child_only = Preferences({Purpose.GENAI_TRAIN: Rule(Use.ALLOW)})
@@ -81,8 +94,17 @@ def test_preference_spec_parses_conditions() -> None:
     assert rule.conditions.expires == datetime(2030, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("spec", ["ai-train", "ai-train=maybe", "nope=deny", "ai-input=allow-if",
-                                  "ai-input=allow-if:bribe", "ai-input=allow-if:payment=per-item/abc"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "ai-train",
+        "ai-train=maybe",
+        "nope=deny",
+        "ai-input=allow-if",
+        "ai-input=allow-if:bribe",
+        "ai-input=allow-if:payment=per-item/abc",
+    ],
+)
 def test_bad_preference_specs_are_rejected(spec: str) -> None:
     with pytest.raises(InvalidPreferenceError):
         parse_preference_spec(spec)
@@ -94,8 +116,10 @@ purposes = st.sampled_from(list(Purpose))
 
 @given(st.lists(st.tuples(purposes, uses), max_size=10))
 def test_preferences_round_trip_through_dict(items: list[tuple[Purpose, Use]]) -> None:
-    rules = {p: Rule(u, Conditions(attribution=u is Use.ALLOW_IF), (ev(u, p, attribution=u is Use.ALLOW_IF),))
-             for p, u in items}
+    rules = {
+        p: Rule(u, Conditions(attribution=u is Use.ALLOW_IF), (ev(u, p, attribution=u is Use.ALLOW_IF),))
+        for p, u in items
+    }
     prefs = Preferences(rules)
     assert Preferences.from_dict(prefs.to_dict()) == prefs
 

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from PIL import Image
 from typer.testing import CliRunner
 
-from mediamanager.api.routes.provenance import router
+from mediamanager.api.app import create_app
 from mediamanager.cli.main import app as cli
 from mediamanager.provenance.watermark.image import ALG
 from mediamanager.registry.store.engine import make_engine, upgrade_schema
+from mediamanager.settings import Settings
 
-TOKEN = "test-writer-token"
 runner = CliRunner()
 
 
@@ -34,16 +33,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running registry API: base URL, database URL and two owners' registry API tokens."""
+
+    base: str
+    db_url: str
+    token: str
+    other_token: str
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A uvicorn server on 127.0.0.1 serving the provenance router over a migrated SQLite registry."""
-    db_url = f"sqlite:///{tmp_path / 'registry.db'}"
-    engine = make_engine(db_url)
-    upgrade_schema(engine)
-    api = FastAPI()
-    api.include_router(router)
-    api.state.engine = engine
-    api.state.provenance_token_sha256 = hashlib.sha256(TOKEN.encode()).hexdigest()
+def server(db_url: str) -> Iterator[Server]:
+    """The full registry API (``create_app``) on a real uvicorn server on 127.0.0.1, SQLite then PostgreSQL."""
+    api = create_app(Settings(db_url=db_url))
+    _owner, token = api.state.service.create_owner("Generator Inc.", kind="organisation")
+    _other, other_token = api.state.service.create_owner("Someone Else")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -53,10 +58,10 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         if time.monotonic() > deadline:
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", db_url
+    yield Server(f"http://127.0.0.1:{port}", db_url, token.secret, other_token.secret)
     srv.should_exit = True
     thread.join(10)
-    engine.dispose()
+    api.state.engine.dispose()
 
 
 def _jpeg_bytes(path: Path, quality: int = 70) -> bytes:
@@ -78,9 +83,9 @@ def test_cli_help_has_examples() -> None:
 
 
 def test_sign_watermark_register_then_resolve_stripped_copy(
-    server: tuple[str, str], photos: list[Path], tmp_path: Path
+    server: Server, photos: list[Path], tmp_path: Path
 ) -> None:
-    base, _ = server
+    base = server.base
     pki = tmp_path / "pki"
     assert runner.invoke(cli, ["keys", "init", str(pki)]).exit_code == 0
     src = tmp_path / "generated.png"
@@ -91,7 +96,7 @@ def test_sign_watermark_register_then_resolve_stripped_copy(
         [
             "sign", str(src), "--out", str(signed), "--key", str(pki / "signer.key"), "--cert",
             str(pki / "chain.pem"), "--model", "gen-model", "--model-version", "3", "--watermark",
-            "--preferences", "ai-train=deny", "--register", base, "--token", TOKEN, "--json",
+            "--preferences", "ai-train=deny", "--register", base, "--token", server.token, "--json",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -136,44 +141,71 @@ def test_sign_watermark_register_then_resolve_stripped_copy(
         assert client.post("/matches/byContent", content=b"").status_code == 400
 
 
-def test_write_route_requires_the_token(server: tuple[str, str]) -> None:
-    base, _ = server
+def test_writes_take_registry_owner_tokens_and_owners_touch_only_their_own(server: Server) -> None:
     body = {
         "manifestId": "urn:c2pa:w1",
         "format": "image/png",
         "manifest": {},
         "softBindings": [{"alg": "a", "value": "v"}],
     }
-    with httpx.Client(base_url=base) as client:
+    mine = {"Authorization": f"Bearer {server.token}"}
+    theirs = {"Authorization": f"Bearer {server.other_token}"}
+    with httpx.Client(base_url=server.base) as client:
         assert client.post("/manifests", json=body).status_code == 401
         assert (
             client.post("/manifests", json=body, headers={"Authorization": "Bearer wrong"}).status_code == 401
         )
-        ok = client.post("/manifests", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
-        assert ok.status_code == 201
-        again = client.post("/manifests", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
-        assert again.status_code == 409
+        assert client.post("/manifests", json=body, headers=mine).status_code == 201
+        assert client.post("/manifests", json=body, headers=mine).status_code == 409
+        assert client.post("/manifests", json=body, headers=theirs).status_code == 409  # ids are global
         bad = dict(body, manifestId="urn:c2pa:w2", pdq="xyz")
-        assert (
-            client.post("/manifests", json=bad, headers={"Authorization": f"Bearer {TOKEN}"}).status_code
-            == 422
-        )
+        assert client.post("/manifests", json=bad, headers=mine).status_code == 422
         bad_b64 = dict(body, manifestId="urn:c2pa:w3", manifestBytes="!!")
-        assert (
-            client.post("/manifests", json=bad_b64, headers={"Authorization": f"Bearer {TOKEN}"}).status_code
-            == 422
-        )
-        assert (
-            client.get("/matches/byBinding", params={"alg": "a", "value": "v"}).json()["matches"][0][
-                "manifestId"
-            ]
-            == "urn:c2pa:w1"
-        )
+        assert client.post("/manifests", json=bad_b64, headers=mine).status_code == 422
+        # reads are public (the C2PA soft-binding resolution API is public by design)
+        found = client.get("/matches/byBinding", params={"alg": "a", "value": "v"}).json()
+        assert found["matches"][0]["manifestId"] == "urn:c2pa:w1"
+        assert client.get("/manifests/urn:c2pa:w1").status_code == 200
         good_b64 = dict(body, manifestId="urn:c2pa:w4", manifestBytes=base64.b64encode(b"x").decode())
-        assert (
-            client.post("/manifests", json=good_b64, headers={"Authorization": f"Bearer {TOKEN}"}).status_code
-            == 201
-        )
+        assert client.post("/manifests", json=good_b64, headers=theirs).status_code == 201
+
+        # another owner's manifest answers 404, exactly like a missing one, and stays in place
+        assert client.delete("/manifests/urn:c2pa:w1", headers=theirs).status_code == 404
+        assert client.delete("/manifests/urn:c2pa:missing", headers=theirs).status_code == 404
+        assert client.delete("/manifests/urn:c2pa:w1").status_code == 401
+        assert client.get("/manifests/urn:c2pa:w1").status_code == 200
+        assert client.delete("/manifests/urn:c2pa:w4", headers=mine).status_code == 404
+        # the owner withdraws their own: the manifest and its soft bindings are gone
+        assert client.delete("/manifests/urn:c2pa:w1", headers=mine).status_code == 204
+        assert client.get("/manifests/urn:c2pa:w1").status_code == 404
+        assert client.get("/matches/byBinding", params={"alg": "a", "value": "v"}).json() == {
+            "matches": [{"manifestId": "urn:c2pa:w4", "method": "binding", "similarityScore": None}]
+        }
+        assert client.delete("/manifests/urn:c2pa:w4", headers=theirs).status_code == 204
+
+        # a revoked token writes nothing
+        tokens = client.get("/tokens", headers=theirs)
+        assert tokens.status_code == 200, tokens.text
+        assert client.delete(f"/tokens/{tokens.json()[0]['id']}", headers=theirs).status_code == 200
+        revoked = client.post("/manifests", json=dict(body, manifestId="urn:c2pa:w7"), headers=theirs)
+        assert revoked.status_code == 401
+        assert client.get("/manifests/urn:c2pa:w7").status_code == 404
+    engine = make_engine(server.db_url)
+    try:
+        from mediamanager.provenance.repository import ManifestRecord, ManifestRepository
+
+        repo = ManifestRepository(engine)
+        with httpx.Client(base_url=server.base) as client:
+            client.post("/manifests", json=dict(body, manifestId="urn:c2pa:w5"), headers=mine)
+        owner_id = repo.get("urn:c2pa:w5").owner_id
+        assert owner_id is not None and len(owner_id) == 32
+        # a manifest stored straight into the database (no API owner) cannot be changed over the API
+        repo.add(ManifestRecord("urn:c2pa:w6", "image/png", {}))
+        with httpx.Client(base_url=server.base) as client:
+            assert client.delete("/manifests/urn:c2pa:w6", headers=mine).status_code == 404
+        assert repo.get("urn:c2pa:w6").owner_id is None
+    finally:
+        engine.dispose()
 
 
 def test_cli_embed_detect_and_registry_database(photos: list[Path], tmp_path: Path) -> None:
@@ -227,3 +259,19 @@ def test_create_app_mounts_the_resolution_api(tmp_path: Path) -> None:
         }
         assert client.get("/manifests/urn:c2pa:none").status_code == 404
         assert client.post("/manifests", json={}).status_code in (401, 403)
+
+
+def test_sign_register_url_without_token_fails_before_signing(photos: list[Path], tmp_path: Path) -> None:
+    pki = tmp_path / "pki"
+    assert runner.invoke(cli, ["keys", "init", str(pki)]).exit_code == 0
+    out = tmp_path / "signed.jpg"
+    result = runner.invoke(
+        cli,
+        [
+            "sign", str(photos[0]), "--out", str(out), "--key", str(pki / "signer.key"),
+            "--cert", str(pki / "chain.pem"), "--register", "http://127.0.0.1:9",
+        ],
+        env={"MEDIAMANAGER_TOKEN": ""},
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--token" in result.output
+    assert not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from mediamanager.lookup import LookupQuery
 from mediamanager.model import MediaType, Purpose, Use, parse_preference_spec
 from mediamanager.registry.client import LocalRegistryClient
 from mediamanager.registry.service import Owner, RegistryService, WorkInput
-from mediamanager.registry.snapshot import export_snapshot
+from mediamanager.registry.snapshot import SnapshotWork, export_snapshot, write_snapshot
 from mediamanager.scan.clients import HttpRegistryClient, SnapshotRegistryClient, open_registry_client
 
 
@@ -41,7 +42,7 @@ def test_snapshot_answers_like_the_registry_and_leaks_nothing(
     out = tmp_path / "snap"
     manifest = export_snapshot(service, out)
     assert manifest.works == 2 and manifest.owners == 2
-    blob = b"".join(p.read_bytes() for p in out.iterdir())
+    blob = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
     assert b"alice@example.org" not in blob and secret_token.encode() not in blob
     assert text.encode()[:200] not in blob  # never the content itself
     client = open_registry_client(str(out))
@@ -76,10 +77,18 @@ def test_missing_or_corrupt_snapshot_raises_unavailable(
     _register(service, alice, make_text(23), "tdm=deny", "T")
     out = tmp_path / "snap"
     export_snapshot(service, out)
-    works = out / "works.jsonl"
-    works.write_text(works.read_text().replace("deny", "allow"))  # edited preferences
+    prefs = out / "preferences.arrow"
+    original = prefs.read_bytes()
+    prefs.write_bytes(original.replace(b"deny", b"allo"))  # edited preferences
     with pytest.raises(RegistryUnavailableError, match="checksum"):
         SnapshotRegistryClient(out).lookup([LookupQuery("x", sha256="0" * 64)])
+    prefs.write_bytes(original)
+    band = out / "index" / "text" / "band-00.keys.npy"
+    band.rename(band.with_suffix(".gone"))  # a missing index file
+    with pytest.raises(RegistryUnavailableError, match="cannot read"):
+        SnapshotRegistryClient(out).lookup([LookupQuery("x", sha256="0" * 64)])
+    band.with_suffix(".gone").rename(band)
+    assert SnapshotRegistryClient(out).lookup([LookupQuery("x", sha256="0" * 64)])[0].matches == ()
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["format_version"] = 99
     (out / "manifest.json").write_text(json.dumps(manifest))
@@ -94,3 +103,83 @@ def test_http_client_raises_when_server_unreachable() -> None:
         client.lookup([LookupQuery("x", sha256="0" * 64)])
     with pytest.raises(RegistryUnavailableError):
         client.info()
+
+
+def _v1_snapshot(out: Path, owners: list[dict[str, str]], works: list[SnapshotWork]) -> None:
+    """A format-version-1 snapshot (works.jsonl with every fingerprint), as older exports wrote it."""
+    import hashlib
+
+    from mediamanager.registry.audit import canonical_json
+
+    out.mkdir()
+    files = {}
+    lines = {
+        "owners.jsonl": [json.dumps(o) for o in owners],
+        "works.jsonl": [
+            json.dumps(
+                {
+                    "id": w.id, "owner_id": w.owner_id, "media_type": w.media_type, "title": w.title,
+                    "sha256": w.sha256, "iscc": w.iscc, "fingerprints": [f.to_dict() for f in w.fingerprints],
+                    "preferences": w.preferences, "disputed": w.disputed, "claimants": list(w.claimants),
+                }
+            )
+            for w in works
+        ],
+    }  # fmt: skip
+    for name, rows in lines.items():
+        data = "".join(r + "\n" for r in rows).encode()
+        (out / name).write_bytes(data)
+        files[name] = hashlib.sha256(data).hexdigest()
+    manifest = {
+        "format": "mediamanager-registry-snapshot", "format_version": 1, "registry_version": "audit-1",
+        "files": files, "sha256": hashlib.sha256(canonical_json(files).encode()).hexdigest(),
+    }  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_v2_and_v1_snapshots_answer_alike_and_batches_equal_single_lookups(tmp_path: Path) -> None:
+    owners = [
+        {"id": "o1", "kind": "person", "display_name": "Ann"},
+        {"id": "o2", "kind": "org", "display_name": "B"},
+    ]
+    prefs = [parse_preference_spec(s, source="registry:work").to_dict(effective=True)
+             for s in ("genai-train=deny", "genai-train=allow-if:attribution")]  # fmt: skip
+    texts = [make_text(40 + i) for i in range(12)]
+    works = []
+    for i, text in enumerate(texts):
+        fp = fingerprint_content(text, with_iscc=False)
+        works.append(
+            SnapshotWork(f"w{i:02d}", f"o{1 + i % 2}", "text", f"T{i}", fp.sha256, "", fp.fingerprints,
+                         prefs[i % 2], disputed=i == 3, claimants=("o1", "o2") if i == 3 else ())
+        )  # fmt: skip
+    # The same content claimed twice: both works answer an exact lookup.
+    works.append(replace(works[0], id="w99", owner_id="o2", preferences=prefs[1]))
+    v2 = write_snapshot(tmp_path / "v2", owners, works, registry_version="audit-7", registry_head="0" * 64)
+    assert v2.works == 13 and v2.owners == 2
+    manifest = json.loads((tmp_path / "v2" / "manifest.json").read_text())
+    assert manifest["format_version"] == 2 and manifest["counts"]["preferences"] == 2  # de-duplicated
+    assert "index/text/signatures.npy" in manifest["files"]
+    _v1_snapshot(tmp_path / "v1", owners, works)
+    queries = [
+        LookupQuery(f"q{i}", media_type=MediaType.TEXT,
+                    fingerprints=fingerprint_content(edit_text(t, i), with_iscc=False).fingerprints)
+        for i, t in enumerate(texts)
+    ] + [
+        LookupQuery("exact", sha256=works[0].sha256),
+        LookupQuery("miss", sha256="ab" * 32, media_type=MediaType.TEXT,
+                    fingerprints=fingerprint_content(make_text(99), with_iscc=False).fingerprints),
+        LookupQuery("bad-sha", sha256="not-hex"),
+    ]  # fmt: skip
+    new, old = SnapshotRegistryClient(tmp_path / "v2"), SnapshotRegistryClient(tmp_path / "v1")
+    batched = new.lookup(queries)
+    assert batched == old.lookup(queries)
+    assert batched == [new.lookup([q])[0] for q in queries]  # one batch answers like one query at a time
+    for i in range(12):
+        assert batched[i].matches and batched[i].matches[0].work_id == f"w{i:02d}", i
+    assert [m.work_id for m in batched[12].matches] == ["w00", "w99"]
+    assert {m.owner_name for m in batched[12].matches} == {"Ann", "B"}
+    assert batched[13].matches == () and batched[14].matches == ()
+    disputed = batched[3].matches[0]
+    assert disputed.disputed and disputed.claimants == ("o1", "o2")
+    assert batched[1].matches[0].preferences.effective(Purpose.GENAI_TRAIN).use is Use.ALLOW_IF
+    assert new.info().version == "audit-7"

@@ -18,6 +18,7 @@ import httpx
 
 from mediamanager.api.app import create_app
 from mediamanager.api.server import RunningServer, serve_in_thread
+from mediamanager.registry.bulk import fingerprints_only_body
 from mediamanager.settings import Settings
 
 __all__ = ["DemoResult", "SampleWork", "run_demo", "sample_works"]
@@ -206,16 +207,7 @@ def _register(
     meta = {"title": s.name, "creator": "Ada Example", "collection": "demo"}
     if s.fingerprints_only:
         fp = fingerprint_content(s.content, filename=s.filename)
-        body: dict[str, Any] = {
-            **meta,
-            "media_type": fp.media_type.value,
-            "sha256": fp.sha256,
-            "iscc": fp.iscc,
-            "fingerprints": [f.to_dict() for f in fp.fingerprints],
-            "size_bytes": fp.size_bytes,
-        }
-        if s.preferences:
-            body["preferences"] = {"spec": s.preferences}
+        body = fingerprints_only_body(fp, meta, preferences=s.preferences)
         reg = _check(http.post("/works", json=body, headers=auth))
     else:
         data = dict(meta)

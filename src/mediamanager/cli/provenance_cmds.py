@@ -71,6 +71,11 @@ def _store_record(target: str, record: Any, token: str | None) -> None:
     if target.startswith(("http://", "https://")):
         import base64
 
+        if not token:
+            _fail(
+                "--register URL needs --token: a registry API token (mediamanager owners create / tokens create)"
+            )
+
         import httpx
 
         body = {
@@ -84,7 +89,7 @@ def _store_record(target: str, record: Any, token: str | None) -> None:
             "pdqQuality": record.pdq_quality,
             "softBindings": [{"alg": b.alg, "value": b.value} for b in record.bindings],
         }
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {"Authorization": f"Bearer {token}"}
         resp = httpx.post(target.rstrip("/") + "/manifests", json=body, headers=headers, timeout=30)
         if resp.status_code != 201:
             _fail(f"registry refused the manifest: HTTP {resp.status_code} {resp.text[:200]}")
@@ -122,7 +127,10 @@ def sign(
         None, "--register", help="Store the manifest in a manifest repository: database URL or API base URL."
     ),
     token: str | None = typer.Option(
-        None, "--token", envvar="MEDIAMANAGER_TOKEN", help="API token for --register."
+        None,
+        "--token",
+        envvar="MEDIAMANAGER_TOKEN",
+        help="Registry API token (mm_..., from 'owners create' or 'tokens create') for --register URL.",
     ),
     tsa_url: str | None = typer.Option(
         None, "--tsa-url", help="RFC 3161 timestamp authority (off by default)."
@@ -140,6 +148,10 @@ def sign(
     from mediamanager.provenance.resolve import binding_value, record_for_signed_asset
     from mediamanager.provenance.watermark.image import embed_image_file, watermark_key
 
+    if register_to and register_to.startswith(("http://", "https://")) and not token:
+        _fail(
+            "--register URL needs --token: a registry API token (mediamanager owners create / tokens create)"
+        )
     try:
         prefs = parse_preference_spec(preferences, source="sign --preferences") if preferences else None
         mime = mime_type_for(file)

@@ -247,6 +247,7 @@ def register(app: typer.Typer) -> None:
         from mediamanager.errors import MediaManagerError
         from mediamanager.fingerprint import fingerprint_content
         from mediamanager.model import parse_preference_spec
+        from mediamanager.registry.bulk import fingerprints_only_body
 
         api = _Api(registry, token)
         try:
@@ -261,18 +262,7 @@ def register(app: typer.Typer) -> None:
                     fp = fingerprint_content(path.read_bytes(), filename=path.name)
                 except MediaManagerError as exc:
                     raise _fail(f"{path}: {exc}") from None
-                body: dict[str, Any] = {
-                    **meta,
-                    "media_type": fp.media_type.value,
-                    "sha256": fp.sha256,
-                    "iscc": fp.iscc,
-                    "fingerprints": [f.to_dict() for f in fp.fingerprints],
-                    "size_bytes": fp.size_bytes,
-                    "aliases": alias,
-                    "source_urls": url,
-                }
-                if prefs:
-                    body["preferences"] = {"spec": prefs}
+                body = fingerprints_only_body(fp, meta, preferences=prefs, aliases=alias, source_urls=url)
                 out = api.call("POST", "/works", json=body)
             else:
                 data: dict[str, Any] = {k: v for k, v in meta.items() if v is not None}

@@ -11,7 +11,8 @@ Schema (created by Alembic revision ``0002``, ``registry/migrations/versions/v00
     ``manifest_id`` (PK, the C2PA manifest label, e.g. ``urn:c2pa:...``), ``format`` (MIME type),
     ``manifest_json`` (the manifest store as c2pa-python reads it, JSON text), ``manifest_bytes``
     (the JUMBF manifest store, nullable), ``pdq`` (64 hex digits, nullable), ``pdq_quality``,
-    ``created_at`` (UTC).
+    ``created_at`` (UTC), ``owner_id`` (the registry owner who stored it through the API, 32 hex
+    digits, nullable: added by revision ``0003``; indexed).
 ``provenance_soft_bindings``
     ``manifest_id`` (FK), ``alg`` (soft-binding algorithm id), ``value`` (as in the
     ``c2pa.soft-binding`` block: base64); unique on (alg, value, manifest_id), indexed on (alg, value).
@@ -56,6 +57,8 @@ manifests = sa.Table(
     sa.Column("pdq", sa.String(64), nullable=True, index=True),
     sa.Column("pdq_quality", sa.Integer(), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # no foreign key to the registry's owners: these tables keep their own MetaData (see revision 0003)
+    sa.Column("owner_id", sa.String(32), nullable=True, index=True),
 )
 
 soft_bindings = sa.Table(
@@ -95,6 +98,7 @@ class ManifestRecord:
     pdq: str | None = None
     pdq_quality: int | None = None
     bindings: tuple[SoftBinding, ...] = ()
+    owner_id: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def public(self) -> dict[str, Any]:
@@ -146,6 +150,7 @@ class ManifestRepository:
                         pdq=record.pdq.lower() if record.pdq else None,
                         pdq_quality=record.pdq_quality,
                         created_at=record.created_at,
+                        owner_id=record.owner_id,
                     )
                 )
                 if record.bindings:
@@ -179,8 +184,23 @@ class ManifestRepository:
             pdq=row.pdq,
             pdq_quality=row.pdq_quality,
             bindings=tuple(SoftBinding(a, v) for a, v in binds),
+            owner_id=row.owner_id,
             created_at=created,
         )
+
+    def delete(self, manifest_id: str, *, owner_id: str) -> None:
+        """Remove ``owner_id``'s manifest and its soft bindings.
+
+        Another owner's manifest (or one stored without an owner) raises :class:`NotFoundError`, exactly
+        like a missing one, so that a caller learns nothing about manifests it does not own.
+        """
+        with self.engine.begin() as conn:
+            mine = sa.and_(manifests.c.manifest_id == manifest_id, manifests.c.owner_id == owner_id)
+            if conn.execute(sa.select(manifests.c.manifest_id).where(mine)).first() is None:
+                raise NotFoundError(f"no manifest {manifest_id!r}")
+            # explicit, because SQLite enforces ON DELETE CASCADE only with foreign_keys=ON
+            conn.execute(soft_bindings.delete().where(soft_bindings.c.manifest_id == manifest_id))
+            conn.execute(manifests.delete().where(mine))
 
     def by_binding(self, alg: str, value: str) -> list[str]:
         """Manifest ids stored under the soft binding ``(alg, value)``, oldest first."""

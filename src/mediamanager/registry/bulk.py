@@ -17,11 +17,14 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from mediamanager.errors import InputError, MediaManagerError, MediaTooLargeError
+
+if TYPE_CHECKING:
+    from mediamanager.fingerprint import ContentFingerprints
 
 __all__ = [
     "BulkItem",
@@ -29,6 +32,7 @@ __all__ = [
     "HttpRegistrar",
     "LocalRegistrar",
     "Registrar",
+    "fingerprints_only_body",
     "iter_feed",
     "iter_folder",
     "iter_manifest",
@@ -65,6 +69,20 @@ class BulkReport:
     @property
     def total(self) -> int:
         return self.created + self.existing + len(self.failures)
+
+
+def fingerprints_only_body(
+    fp: ContentFingerprints, meta: dict[str, Any], *, preferences: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The ``POST /works`` body that registers a work from locally computed fingerprints only.
+
+    The content itself never leaves the creator's machine; ``meta`` carries title, creator and
+    collection, ``extra`` any further work fields (aliases, source URLs).
+    """
+    body: dict[str, Any] = {**meta, **fp.to_dict(), **extra}
+    if preferences:
+        body["preferences"] = {"spec": preferences}
+    return body
 
 
 class Registrar(Protocol):
@@ -249,17 +267,9 @@ class HttpRegistrar:
             from mediamanager.fingerprint import fingerprint_content
 
             fp = fingerprint_content(content, filename=item.filename)
-            body: dict[str, Any] = {
-                **meta,
-                "media_type": fp.media_type.value,
-                "sha256": fp.sha256,
-                "iscc": fp.iscc,
-                "fingerprints": [f.to_dict() for f in fp.fingerprints],
-                "size_bytes": fp.size_bytes,
-                "source_urls": list(item.source_urls),
-            }
-            if item.preferences:
-                body["preferences"] = {"spec": item.preferences}
+            body = fingerprints_only_body(
+                fp, meta, preferences=item.preferences, source_urls=list(item.source_urls)
+            )
             resp = self.http.post("/works", params={"if_exists": "return"}, json=body)
         else:
             data = {k: v for k, v in meta.items() if v is not None}

@@ -70,8 +70,8 @@ class Checkpoint:
     def part_path(self, shard_index: int, batch_index: int) -> Path:
         return self.parts / f"{shard_index:05d}-{batch_index:06d}.parquet"
 
-    def write_part(self, shard_index: int, batch_index: int, rows: list[dict[str, Any]]) -> None:
-        table = pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
+    def write_part(self, shard_index: int, batch_index: int, rows: list[dict[str, Any]] | pa.Table) -> None:
+        table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
         atomic_write(self.part_path(shard_index, batch_index), lambda fh: pq.write_table(table, fh))
 
     def mark_done(self, shard_index: int, count: int) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+
+import pyarrow as pa
 
 from mediamanager.scan.config import ScanConfig
 from mediamanager.scan.record import Record
 from mediamanager.scan.steps import DEFAULT_STEPS, Step, StepContext
-from mediamanager.scan.writers.decisions import decision_row
+from mediamanager.scan.writers.decisions import decision_table
 
 __all__ = ["process_batch", "run_steps", "worker_context"]
 
@@ -33,7 +34,11 @@ def worker_context(config: ScanConfig) -> StepContext:
     return _CONTEXT
 
 
-def process_batch(config: ScanConfig, records: list[Record]) -> list[dict[str, Any]]:
-    """Decide a batch and return its decisions.parquet rows, in input order."""
+def process_batch(config: ScanConfig, records: list[Record]) -> pa.Table:
+    """Decide a batch and return its decisions.parquet rows (an Arrow table), in input order.
+
+    A table, not row dicts: it crosses the process boundary as a few buffers and the driver
+    writes it to its checkpoint part as is.
+    """
     ctx = worker_context(config)
-    return [decision_row(r) for r in run_steps(records, ctx)]
+    return decision_table(run_steps(records, ctx))

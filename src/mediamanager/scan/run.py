@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mediamanager.errors import InputError, IntegrityError
@@ -84,20 +86,21 @@ def _drive(
     plan: list[ShardPlan],
     progress: Progress | None,
 ) -> None:
-    """Stream rows from the executor into checkpoint parts, one part per batch of ``batch_size`` offsets."""
+    """Stream row tables from the executor into checkpoint parts, one part per batch of ``batch_size`` offsets."""
     size = config.batch_size
     pending = {sp.index: sp for sp in plan}
     current: int | None = None
-    rows: list[dict[str, Any]] = []
+    parts: list[pa.Table] = []
+    buffered = 0
     batch_index = 0
     count = 0
 
     def flush() -> None:
-        nonlocal rows, batch_index
-        if current is not None and rows:
-            ckpt.write_part(current, batch_index, rows)
+        nonlocal parts, buffered, batch_index
+        if current is not None and buffered:
+            ckpt.write_part(current, batch_index, pa.concat_tables(parts) if len(parts) > 1 else parts[0])
             batch_index += 1
-            rows = []
+            parts, buffered = [], 0
 
     def finish_until(index: int | None) -> None:
         """Mark every planned shard before ``index`` (all of them when None) complete."""
@@ -115,18 +118,26 @@ def _drive(
             current = shard_index
             batch_index = pending[shard_index].start // size
             count = pending[shard_index].start
-        for row in chunk:
-            expected = count
-            if row["offset"] != expected:
-                raise IntegrityError(
-                    f"shard {row['shard']!r}: got item offset {row['offset']} where {expected} was due"
-                )
-            rows.append(row)
-            count += 1
-            if len(rows) == size:
+        n = chunk.num_rows
+        offsets = chunk.column("offset").to_numpy()
+        wrong = np.flatnonzero(offsets != np.arange(count, count + n))
+        if len(wrong):
+            i = int(wrong[0])
+            raise IntegrityError(
+                f"shard {chunk.column('shard')[i].as_py()!r}: got item offset {int(offsets[i])} "
+                f"where {count + i} was due"
+            )
+        pos = 0
+        while pos < n:
+            take = min(size - buffered, n - pos)
+            parts.append(chunk.slice(pos, take))
+            buffered += take
+            pos += take
+            count += take
+            if buffered == size:
                 flush()
         if progress is not None:
-            progress(len(chunk))
+            progress(n)
     flush()
     finish_until(None)
 

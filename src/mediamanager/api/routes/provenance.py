@@ -5,33 +5,32 @@
   back to its PDQ fingerprint.
 * ``GET /manifests/{manifest_id}``: the manifest (JSON; the raw C2PA manifest store with
   ``Accept: application/c2pa`` when it was stored).
-* ``POST /manifests``: store a manifest (JSON body) behind a bearer token. The accepted token's
-  SHA-256 (hex) comes from ``app.state.provenance_token_sha256`` or the environment variable
-  ``MEDIAMANAGER_PROVENANCE_TOKEN_SHA256``; with neither set, writes are refused.
+* ``POST /manifests``: store a manifest (JSON body); ``DELETE /manifests/{manifest_id}``: withdraw one.
+  Writes take the registry's own API tokens (``Authorization: Bearer mm_...``, checked by
+  :data:`mediamanager.api.deps.CurrentOwner`: stored hashed, revoked tokens answer 401). The manifest
+  row records its owner, and another owner's manifest answers 404 exactly like a missing one.
 
-The routes read ``request.app.state.engine`` (a SQLAlchemy engine whose schema includes Alembic
-revision ``0002``).
+Reads are public, as in the C2PA Soft Binding Resolution API. The routes read
+``request.app.state.engine`` (schema at Alembic revision ``0003``) and, for writes,
+``request.app.state.service`` (a :class:`~mediamanager.registry.service.RegistryService`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
-import os
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from mediamanager.api.deps import CurrentOwner
 from mediamanager.errors import ConflictError, InputError, NotFoundError
 from mediamanager.provenance.repository import ManifestRecord, ManifestRepository, SoftBinding
 
 __all__ = ["MAX_CONTENT_BYTES", "router"]
 
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
-TOKEN_ENV = "MEDIAMANAGER_PROVENANCE_TOKEN_SHA256"
 
 router = APIRouter(tags=["provenance"])
 
@@ -41,18 +40,6 @@ def get_repository(request: Request) -> ManifestRepository:
 
 
 RepositoryDep = Annotated[ManifestRepository, Depends(get_repository)]
-
-
-def require_writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Allow the request only with the configured bearer token (compared by SHA-256, in constant time)."""
-    expected = getattr(request.app.state, "provenance_token_sha256", None) or os.environ.get(TOKEN_ENV)
-    if not expected:
-        raise HTTPException(403, "manifest writes are disabled on this server")
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    given = hashlib.sha256(authorization[7:].strip().encode("utf-8")).hexdigest()
-    if not hmac.compare_digest(given, expected.lower()):
-        raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
 
 
 class Match(BaseModel):
@@ -129,9 +116,9 @@ def get_manifest(manifest_id: str, repo: RepositoryDep, request: Request) -> Res
     return record.public()
 
 
-@router.post("/manifests", status_code=201, dependencies=[Depends(require_writer)])
-def create_manifest(body: ManifestCreate, repo: RepositoryDep) -> dict[str, str]:
-    """Store a manifest and its soft bindings (token required)."""
+@router.post("/manifests", status_code=201)
+def create_manifest(body: ManifestCreate, repo: RepositoryDep, owner: CurrentOwner) -> dict[str, str]:
+    """Store a manifest and its soft bindings under the calling owner (registry API token required)."""
     try:
         raw = base64.b64decode(body.manifestBytes, validate=True) if body.manifestBytes else None
     except (binascii.Error, ValueError):
@@ -144,6 +131,7 @@ def create_manifest(body: ManifestCreate, repo: RepositoryDep) -> dict[str, str]
         pdq=body.pdq,
         pdq_quality=body.pdqQuality,
         bindings=tuple(SoftBinding(b.alg, b.value) for b in body.softBindings),
+        owner_id=owner.id,
     )
     try:
         repo.add(record)
@@ -152,3 +140,13 @@ def create_manifest(body: ManifestCreate, repo: RepositoryDep) -> dict[str, str]
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"manifestId": record.manifest_id}
+
+
+@router.delete("/manifests/{manifest_id:path}", status_code=204)
+def delete_manifest(manifest_id: str, repo: RepositoryDep, owner: CurrentOwner) -> Response:
+    """Withdraw one of the caller's manifests; another owner's answers 404 like a missing one."""
+    try:
+        repo.delete(manifest_id, owner_id=owner.id)
+    except NotFoundError:
+        raise HTTPException(404, "no such manifest") from None
+    return Response(status_code=204)

@@ -22,8 +22,15 @@ Search, per query:
 4. **local features** (only when the global hashes found nothing, and ``local_features`` is on):
    ORB descriptors of the query are matched to the registered ones through a FAISS binary HNSW
    graph (2 nearest neighbours, Lowe's ratio test 0.8); the :data:`LOCAL_VERIFY` most-voted works
-   are verified with a RANSAC similarity transform (OpenCV), and a work matches with at least
-   :data:`LOCAL_MIN_INLIERS` inliers, score ``inliers / (inliers + 10)``, kind ``orb``. This finds
+   are verified with a RANSAC similarity transform (OpenCV) on one-to-one correspondences (each
+   registered keypoint keeps its closest query keypoint). A work matches when the transform is sane
+   (scale between :data:`LOCAL_MIN_SCALE` and :data:`LOCAL_MAX_SCALE`), has at least
+   :data:`LOCAL_MIN_INLIERS` inliers at distinct positions in both images, and those inliers spread
+   over the registered picture (geometric mean of their x and y standard deviations at least
+   :data:`LOCAL_MIN_SPREAD` pixels of the 320 px frame); score ``inliers / (inliers + 10)``, kind
+   ``orb``. Without these checks, many query keypoints voting for one registered keypoint (flat or
+   noisy regions, text) let RANSAC accept a collapsed, scale-0 transform: distinct photos matched at
+   about 0.5. This finds
    crops that keep 80 % of the area and large overlays. It costs a second pass over the decoded
    pixels (ORB) for every query the global hashes miss, and about 150 x 36 bytes of features
    plus the graph per registered image: meant for registries of up to a few million images per
@@ -97,7 +104,10 @@ ORB_MAX_DISTANCE = 64  # of 256 bits; Lowe's ratio test does the real filtering
 ORB_RATIO = 0.8
 LOCAL_VERIFY = 5  # most-voted candidates verified geometrically
 LOCAL_MIN_VOTES = 6
-LOCAL_MIN_INLIERS = 10  # no pair of distinct test photos reached 6 ratio-test matches
+LOCAL_MIN_INLIERS = 10  # distinct inlier positions, counted on both sides
+LOCAL_MIN_SCALE = 0.125  # query-to-registered scale of a plausible copy (1/8 to 8 times the size)
+LOCAL_MAX_SCALE = 8.0
+LOCAL_MIN_SPREAD = 10.0  # px of the 320 px frame: inliers in one small patch are texture, not the picture
 RANSAC_PIXELS = 4.0
 RANSAC_SEED = 20240
 HNSW_M = 16
@@ -345,17 +355,19 @@ class ImageIndex(FingerprintIndex):
         candidates, votes = np.unique(owners, return_counts=True)
         registered_xy = self._local.column("xy")
         found: list[tuple[int, int]] = []
+        best_dist = dist[good, 0]
         for owner in candidates[np.argsort(-votes, kind="stable")][:LOCAL_VERIFY].tolist():
-            mine = owners == owner
-            if int(mine.sum()) < LOCAL_MIN_VOTES:
+            mine = np.nonzero(owners == owner)[0]
+            if len(mine) < LOCAL_MIN_VOTES:
                 break
+            # one-to-one: each registered keypoint keeps its closest query keypoint
+            mine = mine[np.lexsort((best_dist[mine], hits[mine]))]
+            mine = mine[np.r_[True, hits[mine][1:] != hits[mine][:-1]]]
+            if len(mine) < LOCAL_MIN_VOTES:
+                continue
             source = xy[rows[mine]].astype(np.float32)
             target = registered_xy[hits[mine]].astype(np.float32) / 16.0
-            cv2.setRNGSeed(RANSAC_SEED)  # same inputs, same verdict: save/load must not change answers
-            _model, inliers = cv2.estimateAffinePartial2D(
-                source, target, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PIXELS
-            )
-            count = 0 if inliers is None else int(inliers.sum())
+            count = _verified_inliers(cv2, source, target)
             if count >= LOCAL_MIN_INLIERS:
                 found.append((owner, count))
         found.sort(key=lambda item: (-item[1], self._keys[item[0]]))
@@ -517,6 +529,28 @@ class ImageIndex(FingerprintIndex):
                 f"{source}: manifest says {manifest['items']} items, shards hold {index.num_items}"
             )
         return index
+
+
+def _verified_inliers(cv2: Any, source: npt.NDArray[np.float32], target: npt.NDArray[np.float32]) -> int:
+    """Inliers of a sane RANSAC similarity from query to registered keypoints; 0 when it is not sane."""
+    cv2.setRNGSeed(RANSAC_SEED)  # same inputs, same verdict: save/load must not change answers
+    model, inliers = cv2.estimateAffinePartial2D(
+        source, target, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PIXELS
+    )
+    if model is None or inliers is None:
+        return 0
+    scale = float(np.hypot(model[0, 0], model[1, 0]))
+    if not LOCAL_MIN_SCALE <= scale <= LOCAL_MAX_SCALE:
+        return 0
+    keep = inliers.ravel().astype(bool)
+    # distinct positions (whole pixels): ORB finds one corner at several pyramid levels
+    distinct = min(
+        len(np.unique(np.round(points[keep]).astype(np.int32), axis=0)) for points in (source, target)
+    )
+    if distinct < LOCAL_MIN_INLIERS:
+        return 0
+    spread = float(np.sqrt(np.prod(target[keep].std(axis=0))))
+    return distinct if spread >= LOCAL_MIN_SPREAD else 0
 
 
 def _empty(name: str) -> npt.NDArray[Any]:

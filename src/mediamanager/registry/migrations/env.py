@@ -1,19 +1,26 @@
-"""Alembic environment for the registry schema: runs on a given connection or on sqlalchemy.url."""
+"""Alembic environment for the registry database: runs on a given connection or on sqlalchemy.url.
+
+One database holds the registry's tables and the provenance manifest repository (revisions ``0002``
+and ``0003``), so autogenerate and ``alembic check`` compare against both MetaData objects. Only this
+migration script imports provenance; the registry library itself never does.
+"""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from mediamanager.registry.store.tables import metadata
+from mediamanager.provenance.repository import metadata as provenance_metadata
+from mediamanager.registry.store.tables import metadata as registry_metadata
 
 config = context.config
+target_metadata = [registry_metadata, provenance_metadata]
 
 
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
-        target_metadata=metadata,
+        target_metadata=target_metadata,
         render_as_batch=True,  # SQLite needs table rebuilds for ALTERs
     )
     with context.begin_transaction():
@@ -22,7 +29,7 @@ def _run(connection: object) -> None:
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata, literal_binds=True
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
+
+import pyarrow as pa
 
 from mediamanager.scan.config import ScanConfig
 from mediamanager.scan.readers import Columns, Reader, open_reader
@@ -34,8 +36,11 @@ class ShardPlan:
 
 
 class Executor(Protocol):
-    """Runs the steps; yields ``(shard index, decision rows)`` chunks, shards in plan order, rows in offset order."""
+    """Runs the steps; yields ``(shard index, decision rows)`` chunks, shards in plan order, rows in offset order.
+
+    A chunk is an Arrow table with :data:`~mediamanager.scan.writers.decisions.DECISION_SCHEMA`.
+    """
 
     def run(
         self, config: ScanConfig, reader: ReaderSpec, plan: list[ShardPlan]
-    ) -> Iterator[tuple[int, list[dict[str, Any]]]]: ...
+    ) -> Iterator[tuple[int, pa.Table]]: ...

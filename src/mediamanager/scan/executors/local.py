@@ -12,7 +12,8 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
-from typing import Any
+
+import pyarrow as pa
 
 from mediamanager.scan.config import ScanConfig
 from mediamanager.scan.executors.base import ReaderSpec, ShardPlan
@@ -44,7 +45,7 @@ class LocalExecutor:
 
     def run(
         self, config: ScanConfig, reader: ReaderSpec, plan: list[ShardPlan]
-    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    ) -> Iterator[tuple[int, pa.Table]]:
         batches = iter_batches(reader, plan, config.batch_size)
         if self.workers == 1:
             for index, batch in batches:
@@ -54,7 +55,7 @@ class LocalExecutor:
         # child that inherits one of their locks mid-use hangs forever.
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
-            window: deque[tuple[int, Future[list[dict[str, Any]]]]] = deque()
+            window: deque[tuple[int, Future[pa.Table]]] = deque()
             for index, batch in batches:
                 window.append((index, pool.submit(process_batch, config, batch)))
                 if len(window) >= 2 * self.workers:

@@ -55,10 +55,8 @@ class _ScanActor:
 
         records = [pickle.loads(b) for b in batch.column("record").to_pylist()]
         indexes = batch.column("shard_index").to_pylist()
-        rows = process_batch(self.config, records)
-        for row, index in zip(rows, indexes, strict=True):
-            row["shard_index"] = index
-        return pa.Table.from_pylist(rows, schema=OUT_SCHEMA)
+        table = process_batch(self.config, records)
+        return table.append_column("shard_index", pa.array(indexes, pa.int64())).cast(OUT_SCHEMA)
 
 
 class RayExecutor:
@@ -81,7 +79,7 @@ class RayExecutor:
 
     def run(
         self, config: ScanConfig, reader: ReaderSpec, plan: list[ShardPlan]
-    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    ) -> Iterator[tuple[int, pa.Table]]:
         if not plan:
             return
         ray = self._ray()
@@ -103,9 +101,9 @@ class RayExecutor:
             if batch.num_rows == 0:
                 continue
             indexes = batch.column("shard_index").to_pylist()
-            rows = batch.drop_columns(["shard_index"]).to_pylist()
+            rows = batch.drop_columns(["shard_index"]).cast(DECISION_SCHEMA)
             start = 0
-            for i in range(1, len(rows) + 1):
-                if i == len(rows) or indexes[i] != indexes[start]:
-                    yield indexes[start], rows[start:i]
+            for i in range(1, len(indexes) + 1):
+                if i == len(indexes) or indexes[i] != indexes[start]:
+                    yield indexes[start], rows.slice(start, i - start)
                     start = i

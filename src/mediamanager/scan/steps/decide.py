@@ -9,6 +9,7 @@ an ``error``, never a silent keep.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 
 from mediamanager.lookup import WorkMatch
@@ -115,20 +116,33 @@ def decide(
 
 
 def decide_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-    """Set ``decision`` on every record: error rows for unreadable items, combined rules for the rest."""
+    """Set ``decision`` on every record: error rows for unreadable items, combined rules for the rest.
+
+    Records without registry matches that share one signals object (the signals step reads
+    each distinct capture once) share one decided rule too: it is combined once per batch.
+    """
     cfg = ctx.config
     location = cfg.registry
+    shared: dict[int, tuple[Preferences, Decision]] = {}
     for rec in records:
         if rec.error is not None:
             rec.decision = Decision(rec.id, Outcome.ERROR, cfg.purpose, (f"error: {rec.error}",), Rule(), ())
-        else:
-            rec.decision = decide(
-                cfg.purpose,
-                rec.matches,
-                rec.signals,
-                unknown=cfg.unknown,
-                registry_location=location,
-                when=cfg.scan_time,
-                item_id=rec.id,
-            )
+            yield rec
+            continue
+        hit = shared.get(id(rec.signals)) if not rec.matches and rec.signals is not None else None
+        if hit is not None and hit[0] is rec.signals:
+            rec.decision = replace(hit[1], item_id=rec.id)
+            yield rec
+            continue
+        rec.decision = decide(
+            cfg.purpose,
+            rec.matches,
+            rec.signals,
+            unknown=cfg.unknown,
+            registry_location=location,
+            when=cfg.scan_time,
+            item_id=rec.id,
+        )
+        if not rec.matches and rec.signals is not None:
+            shared[id(rec.signals)] = (rec.signals, rec.decision)
         yield rec

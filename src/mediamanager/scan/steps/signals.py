@@ -26,14 +26,32 @@ def _restamp(prefs: Preferences, when: datetime) -> Preferences:
     return Preferences(rules, tuple(_stamp(e, when) for e in prefs.errors))
 
 
+_MEMO_SIZE = 4096
+
+
 def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
-    """Set ``signals`` from the record's captured evidence and its own bytes (C2PA, IPTC/XMP)."""
+    """Set ``signals`` from the record's captured evidence and its own bytes (C2PA, IPTC/XMP).
+
+    Records without content bytes are read once per distinct capture (most text records carry
+    the same, often empty, evidence): the readers are pure functions of the capture, and the
+    memo holds at most ``_MEMO_SIZE`` results per process.
+    """
     from mediamanager.signals import read_signals
 
+    memo: dict[tuple[object, ...], Preferences] = ctx.resources.setdefault("signals_memo", {})
     for rec in records:
         if rec.error is None:
             fetched = rec.extra.get("evidence_fetched_at")
             when = datetime.fromisoformat(fetched) if isinstance(fetched, str) else ctx.config.scan_time
+            key: tuple[object, ...] | None = None
+            if rec.content is None:
+                key = (rec.url, rec.headers, rec.html_head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json,
+                       rec.filename, when)  # fmt: skip
+                hit = memo.get(key)
+                if hit is not None:
+                    rec.signals = hit
+                    yield rec
+                    continue
             capture = replace(rec.capture(), fetched_at=when)
             try:
                 prefs = read_signals(capture, user_agent=ctx.config.user_agent)
@@ -44,4 +62,8 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
                 rec.error = f"reading signals failed ({type(exc).__name__}): {exc}"
             else:
                 rec.signals = _restamp(prefs, when)
+                if key is not None:
+                    if len(memo) >= _MEMO_SIZE:
+                        memo.clear()
+                    memo[key] = rec.signals
         yield rec

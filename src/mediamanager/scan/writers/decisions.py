@@ -30,15 +30,16 @@ Columns (Arrow types):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
 
-from mediamanager.model import Outcome, Use
+from mediamanager.model import Outcome, Rule, Use
 from mediamanager.scan.record import Record
 from mediamanager.scan.steps.decide import deciding_source
 
-__all__ = ["DECISION_SCHEMA", "decision_row"]
+__all__ = ["DECISION_SCHEMA", "decision_row", "decision_table"]
 
 DECISION_SCHEMA = pa.schema(
     [
@@ -67,6 +68,31 @@ DECISION_SCHEMA = pa.schema(
 )
 
 
+def decision_table(records: Iterable[Record]) -> pa.Table:
+    """The decisions.parquet rows of decided records, as one Arrow table."""
+    return pa.Table.from_pylist([decision_row(r) for r in records], schema=DECISION_SCHEMA)
+
+
+# Rules shared by many records (the same signals and no match: most of a dataset) are serialised
+# once; the memo keeps each rule alive so its id cannot be reused while it is a key.
+_RULE_MEMO: dict[int, tuple[Rule, str, str | None, str]] = {}
+_RULE_MEMO_SIZE = 1024
+
+
+def _rule_columns(rule: Rule, outcome: Outcome) -> tuple[str, str | None, str]:
+    """(evidence JSON, conditions JSON, deciding source) of a decision's rule."""
+    hit = _RULE_MEMO.get(id(rule))
+    if hit is not None and hit[0] is rule:
+        return hit[1], hit[2], hit[3]
+    evidence = json.dumps([e.to_dict() for e in rule.evidence], sort_keys=True)
+    conditions = None if rule.conditions.is_empty() else json.dumps(rule.conditions.to_dict(), sort_keys=True)
+    source = "error" if outcome is Outcome.ERROR else deciding_source(rule)
+    if len(_RULE_MEMO) >= _RULE_MEMO_SIZE:
+        _RULE_MEMO.clear()
+    _RULE_MEMO[id(rule)] = (rule, evidence, conditions, source)
+    return evidence, conditions, source
+
+
 def decision_row(rec: Record) -> dict[str, Any]:
     """The decisions.parquet row of a decided record."""
     d = rec.decision
@@ -80,6 +106,7 @@ def decision_row(rec: Record) -> dict[str, Any]:
         reason = "unknown"
     else:
         reason = d.reasons[0]
+    evidence, conditions, source = _rule_columns(rule, d.outcome)
     matches = []
     for m in rec.matches:
         eff = m.preferences.effective(purpose)
@@ -107,14 +134,12 @@ def decision_row(rec: Record) -> dict[str, Any]:
         "reason": reason,
         "reasons": list(d.reasons),
         "use": rule.use.value,
-        "conditions": None
-        if rule.conditions.is_empty()
-        else json.dumps(rule.conditions.to_dict(), sort_keys=True),
-        "matches": json.dumps(matches, sort_keys=True),
+        "conditions": conditions,
+        "matches": json.dumps(matches, sort_keys=True) if matches else "[]",
         "owners": sorted({m.owner_name or m.owner_id for m in rec.matches}),
         "disputed": any(m.disputed for m in rec.matches),
-        "deciding_source": "error" if d.outcome is Outcome.ERROR else deciding_source(rule),
-        "evidence": json.dumps([e.to_dict() for e in rule.evidence], sort_keys=True),
+        "deciding_source": source,
+        "evidence": evidence,
         "url": rec.url,
         "filename": rec.filename,
         "media_type": None if rec.media_type is None else rec.media_type.value,
