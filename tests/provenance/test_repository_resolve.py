@@ -1,4 +1,4 @@
-"""The manifest repository (Alembic 0002) and resolution: watermark first, PDQ fallback."""
+"""The manifest repository (Alembic 0002, 0003) and resolution: watermark first, PDQ fallback."""
 
 from __future__ import annotations
 
@@ -42,7 +42,31 @@ def test_migration_creates_the_tables(repo: ManifestRepository) -> None:
     names = set(sa.inspect(repo.engine).get_table_names())
     assert {"provenance_manifests", "provenance_soft_bindings"} <= names
     with repo.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+    columns = {c["name"] for c in sa.inspect(repo.engine).get_columns("provenance_manifests")}
+    assert "owner_id" in columns
+
+
+def test_delete_only_the_owners_own_manifest(repo: ManifestRepository) -> None:
+    repo.add(
+        ManifestRecord(
+            "urn:c2pa:o1", "image/png", {}, bindings=(SoftBinding(ALG, "AQID"),), owner_id="a" * 32
+        )
+    )
+    repo.add(ManifestRecord("urn:c2pa:o2", "image/png", {}))  # no API owner
+    assert repo.get("urn:c2pa:o1").owner_id == "a" * 32 and repo.get("urn:c2pa:o2").owner_id is None
+    for manifest_id, owner in (
+        ("urn:c2pa:o1", "b" * 32),
+        ("urn:c2pa:o2", "a" * 32),
+        ("urn:c2pa:none", "a" * 32),
+    ):
+        with pytest.raises(NotFoundError):
+            repo.delete(manifest_id, owner_id=owner)
+    assert repo.by_binding(ALG, "AQID") == ["urn:c2pa:o1"]
+    repo.delete("urn:c2pa:o1", owner_id="a" * 32)
+    assert repo.by_binding(ALG, "AQID") == []
+    with pytest.raises(NotFoundError):
+        repo.get("urn:c2pa:o1")
 
 
 def test_store_get_and_find(repo: ManifestRepository) -> None:
