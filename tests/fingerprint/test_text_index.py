@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mediamanager.errors import InputError, InvalidFingerprintError
+from mediamanager.errors import InputError, IntegrityError, InvalidFingerprintError
 from mediamanager.fingerprint import fingerprint_content
 from mediamanager.fingerprint.index import FingerprintIndex, TextIndex
 
@@ -123,10 +123,10 @@ def test_save_load_round_trip_preserves_every_search(
 
 
 def test_load_refuses_other_directories(tmp_path: Path) -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(IntegrityError):
         TextIndex.load(tmp_path)
     (tmp_path / "manifest.json").write_text('{"format": "something-else", "version": 1}')
-    with pytest.raises(InputError):
+    with pytest.raises(IntegrityError):
         TextIndex.load(tmp_path)
 
 

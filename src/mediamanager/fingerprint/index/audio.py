@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +43,7 @@ import numpy.typing as npt
 
 from mediamanager.errors import InputError, IntegrityError
 from mediamanager.fingerprint.audio import audio_fingerprints, best_alignment, items_from_fingerprint
-from mediamanager.fingerprint.index.base import FingerprintIndex
+from mediamanager.fingerprint.index.base import FingerprintIndex, atomic_directory, read_index_manifest
 from mediamanager.fingerprint.limits import DEFAULT_LIMITS, Limits
 from mediamanager.model import Fingerprint, Match, MediaType
 
@@ -200,10 +198,7 @@ class AudioIndex(FingerprintIndex):
         return key in self._ids
 
     def save(self, path: str | Path) -> None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".audio-index-", dir=target.parent))
-        try:
+        with atomic_directory(Path(path), prefix=".audio-index-") as staging:
             live: list[tuple[str, U32]] = []
             for shard in self._shards:
                 for key_id, items in zip(shard.owner, shard.works, strict=True):
@@ -225,23 +220,15 @@ class AudioIndex(FingerprintIndex):
                 "verify": self.verify, "shard_size": self.shard_size, "shards": shards, "keys": len(live),
             }  # fmt: skip
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
 
     @classmethod
     def load(cls, path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Self:
         source = Path(path)
+        manifest = read_index_manifest(source, fmt=FORMAT, version=FORMAT_VERSION)
         try:
-            manifest = json.loads((source / "manifest.json").read_text())
             keys = json.loads((source / "keys.json").read_text())
         except (OSError, ValueError) as exc:
             raise IntegrityError(f"not a readable audio index at {source}: {exc}") from exc
-        if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
-            raise IntegrityError(f"{source} is not a version-{FORMAT_VERSION} {FORMAT}")
         index = cls(
             limits=limits,
             max_ber=float(manifest["max_ber"]),

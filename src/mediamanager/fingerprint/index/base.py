@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from mediamanager.errors import InputError
+from mediamanager.errors import InputError, IntegrityError
 from mediamanager.model import Fingerprint, Match, MediaType
 
-__all__ = ["FingerprintIndex"]
+__all__ = ["FingerprintIndex", "atomic_directory", "read_index_manifest"]
+
+
+@contextmanager
+def atomic_directory(target: Path, *, prefix: str) -> Iterator[Path]:
+    """Yield a staging directory beside ``target``; on success it takes ``target``'s place.
+
+    A reader never sees half an index: the staging directory is renamed over the old one
+    (kept aside for the instant of the swap), and removed again if writing fails.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        yield staging
+        if target.exists():
+            old = target.with_name(f"{staging.name}.old")
+            os.replace(target, old)
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def read_index_manifest(source: Path, *, fmt: str, version: int) -> dict[str, Any]:
+    """Read ``manifest.json`` of an index directory, refusing anything but ``fmt`` at ``version``."""
+    try:
+        manifest: dict[str, Any] = json.loads((source / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise IntegrityError(f"{source} is not a readable {fmt} directory: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != fmt or manifest.get("version") != version:
+        raise IntegrityError(f"{source} is not a version-{version} {fmt} directory")
+    return manifest
 
 
 class FingerprintIndex(ABC):

@@ -67,8 +67,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +86,7 @@ from mediamanager.fingerprint.image import (
     local_features,
     unpack_local_features,
 )
-from mediamanager.fingerprint.index.base import FingerprintIndex
+from mediamanager.fingerprint.index.base import FingerprintIndex, atomic_directory, read_index_manifest
 from mediamanager.fingerprint.limits import DEFAULT_LIMITS, Limits
 from mediamanager.model import Fingerprint, Match, MediaType
 
@@ -432,10 +430,7 @@ class ImageIndex(FingerprintIndex):
 
     # persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".image-index-", dir=target.parent))
-        try:
+        with atomic_directory(Path(path), prefix=".image-index-") as staging:
             live = [key_id for key_id, alive in enumerate(self._alive) if alive]
             renumber = np.full(len(self._keys) + 1, -1, dtype=np.int64)
             renumber[live] = np.arange(len(live))
@@ -478,23 +473,15 @@ class ImageIndex(FingerprintIndex):
                 "local_features": self.local_features,
             }  # fmt: skip
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
 
     @classmethod
     def load(cls, path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Self:
         source = Path(path)
+        manifest = read_index_manifest(source, fmt=FORMAT, version=FORMAT_VERSION)
         try:
-            manifest = json.loads((source / "manifest.json").read_text())
             keys = json.loads((source / "keys.json").read_text())
         except (OSError, ValueError) as exc:
             raise IntegrityError(f"not a readable image index at {source}: {exc}") from exc
-        if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
-            raise IntegrityError(f"{source} is not a version-{FORMAT_VERSION} {FORMAT}")
         index = cls(
             limits=limits,
             shard_size=int(manifest["shard_size"]),

@@ -36,9 +36,6 @@ memory-maps every array; adding to a loaded index keeps the mapped part and appe
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -48,7 +45,7 @@ import numpy.typing as npt
 
 from mediamanager.errors import InputError, InvalidFingerprintError
 from mediamanager.fingerprint.index.band import BandTable
-from mediamanager.fingerprint.index.base import FingerprintIndex
+from mediamanager.fingerprint.index.base import FingerprintIndex, atomic_directory, read_index_manifest
 from mediamanager.fingerprint.text import (
     MINHASH_KIND,
     NUM_PERM,
@@ -341,9 +338,7 @@ class TextIndex(FingerprintIndex):
         """Write the index directory (layout in the module docstring), replacing ``path`` atomically."""
         target = Path(path)
         self._compact()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".textindex-", dir=target.parent))
-        try:
+        with atomic_directory(target, prefix=".textindex-") as tmp:
             manifest = {
                 "format": FORMAT,
                 "version": FORMAT_VERSION,
@@ -364,28 +359,12 @@ class TextIndex(FingerprintIndex):
             np.save(tmp / "parts.npy", self._parts.astype("<u4", copy=False))
             np.save(tmp / "owners.npy", self._owners.astype("<u4", copy=False))
             self._bands.save(tmp)
-            if target.exists():
-                old = target.with_name(target.name + ".old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
         """Open an index directory written by :meth:`save`, memory-mapping its arrays."""
         directory = Path(path)
-        try:
-            manifest = json.loads((directory / "manifest.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{directory} is not a text index: {exc}") from None
-        if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
-            raise InputError(f"{directory} is not a version-{FORMAT_VERSION} {FORMAT} directory")
+        manifest = read_index_manifest(directory, fmt=FORMAT, version=FORMAT_VERSION)
         if manifest.get("num_perm") != NUM_PERM or manifest.get("num_bands") != NUM_BANDS:
             raise InputError(f"{directory} was written with different MinHash parameters")
         index = cls(
