@@ -43,7 +43,12 @@ import numpy.typing as npt
 
 from mediamanager.errors import InputError, IntegrityError
 from mediamanager.fingerprint.audio import audio_fingerprints, best_alignment, items_from_fingerprint
-from mediamanager.fingerprint.index.base import FingerprintIndex, atomic_directory, read_index_manifest
+from mediamanager.fingerprint.index.base import (
+    FingerprintIndex,
+    atomic_directory,
+    read_index_keys,
+    read_index_manifest,
+)
 from mediamanager.fingerprint.limits import DEFAULT_LIMITS, Limits
 from mediamanager.model import Fingerprint, Match, MediaType
 
@@ -225,10 +230,7 @@ class AudioIndex(FingerprintIndex):
     def load(cls, path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Self:
         source = Path(path)
         manifest = read_index_manifest(source, fmt=FORMAT, version=FORMAT_VERSION)
-        try:
-            keys = json.loads((source / "keys.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise IntegrityError(f"not a readable audio index at {source}: {exc}") from exc
+        keys = read_index_keys(source)
         index = cls(
             limits=limits,
             max_ber=float(manifest["max_ber"]),

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 from mediamanager.errors import InputError, IntegrityError
 from mediamanager.model import Fingerprint, Match, MediaType
 
-__all__ = ["FingerprintIndex", "atomic_directory", "read_index_manifest"]
+__all__ = ["FingerprintIndex", "atomic_directory", "read_index_keys", "read_index_manifest"]
 
 
 @contextmanager
@@ -50,6 +50,17 @@ def read_index_manifest(source: Path, *, fmt: str, version: int) -> dict[str, An
     if not isinstance(manifest, dict) or manifest.get("format") != fmt or manifest.get("version") != version:
         raise IntegrityError(f"{source} is not a version-{version} {fmt} directory")
     return manifest
+
+
+def read_index_keys(source: Path) -> list[str]:
+    """Read ``keys.json`` of an index directory: the work keys, in item-number order."""
+    try:
+        keys = json.loads((source / "keys.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise IntegrityError(f"not a readable index at {source}: {exc}") from exc
+    if not isinstance(keys, list):
+        raise IntegrityError(f"{source}/keys.json is not a list of keys")
+    return [str(k) for k in keys]
 
 
 class FingerprintIndex(ABC):

@@ -86,7 +86,12 @@ from mediamanager.fingerprint.image import (
     local_features,
     unpack_local_features,
 )
-from mediamanager.fingerprint.index.base import FingerprintIndex, atomic_directory, read_index_manifest
+from mediamanager.fingerprint.index.base import (
+    FingerprintIndex,
+    atomic_directory,
+    read_index_keys,
+    read_index_manifest,
+)
 from mediamanager.fingerprint.limits import DEFAULT_LIMITS, Limits
 from mediamanager.model import Fingerprint, Match, MediaType
 
@@ -478,10 +483,7 @@ class ImageIndex(FingerprintIndex):
     def load(cls, path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Self:
         source = Path(path)
         manifest = read_index_manifest(source, fmt=FORMAT, version=FORMAT_VERSION)
-        try:
-            keys = json.loads((source / "keys.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise IntegrityError(f"not a readable image index at {source}: {exc}") from exc
+        keys = read_index_keys(source)
         index = cls(
             limits=limits,
             shard_size=int(manifest["shard_size"]),
