@@ -172,6 +172,9 @@ class SnapshotRegistryClient:
             indexes = manifest.get("indexes") or {}
             for media_name, rel in indexes.items():
                 media = MediaType(media_name)
+                # Only the writer's own layout: an index must be checked by the file list above.
+                if rel != f"index/{media.value}" or f"{rel}/manifest.json" not in files:
+                    raise ValueError(f"index {rel!r} for {media.value} is not part of the checked files")
                 self._indexes[media] = self._open_index(media, self.path / rel)
         except RegistryUnavailableError:
             raise

@@ -26,7 +26,13 @@ def _restamp(prefs: Preferences, when: datetime) -> Preferences:
     return Preferences(rules, tuple(_stamp(e, when) for e in prefs.errors))
 
 
-_MEMO_SIZE = 4096
+_MEMO_SIZE = 1024
+_MEMO_MAX_CHARS = 64 * 1024  # captures larger than this are not kept: the memo stays under ~64 MB
+
+
+def _capture_chars(rec: Record) -> int:
+    fields = (rec.url, rec.html_head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json, rec.filename)
+    return sum(len(f) for f in fields if f) + sum(len(k) + len(v) for k, v in rec.headers)
 
 
 def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator[Record]:
@@ -34,7 +40,7 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
 
     Records without content bytes are read once per distinct capture (most text records carry
     the same, often empty, evidence): the readers are pure functions of the capture, and the
-    memo holds at most ``_MEMO_SIZE`` results per process.
+    memo holds at most ``_MEMO_SIZE`` results of captures up to ``_MEMO_MAX_CHARS`` per process.
     """
     from mediamanager.signals import read_signals
 
@@ -44,10 +50,13 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
             fetched = rec.extra.get("evidence_fetched_at")
             when = datetime.fromisoformat(fetched) if isinstance(fetched, str) else ctx.config.scan_time
             key: tuple[object, ...] | None = None
-            if rec.content is None:
+            if rec.content is None and _capture_chars(rec) <= _MEMO_MAX_CHARS:
                 key = (rec.url, rec.headers, rec.html_head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json,
                        rec.filename, when)  # fmt: skip
-                hit = memo.get(key)
+                try:
+                    hit = memo.get(key)
+                except TypeError:  # a reader handed over an unhashable field: read it without the memo
+                    key, hit = None, None
                 if hit is not None:
                     rec.signals = hit
                     yield rec
