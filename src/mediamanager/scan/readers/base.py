@@ -12,7 +12,15 @@ import fsspec
 from mediamanager.errors import InputError
 from mediamanager.scan.record import Record
 
-__all__ = ["FORMATS", "Columns", "Reader", "detect_format", "open_fs", "record_from_mapping"]
+__all__ = [
+    "FORMATS",
+    "Columns",
+    "Reader",
+    "ShardedFileReader",
+    "detect_format",
+    "open_fs",
+    "record_from_mapping",
+]
 
 FORMATS = ("files", "jsonl", "parquet", "webdataset", "hf")
 
@@ -67,6 +75,30 @@ def open_fs(path: str) -> tuple[fsspec.AbstractFileSystem, str]:
     """The filesystem and in-filesystem path for a local path or any fsspec URL."""
     fs, root = fsspec.core.url_to_fs(path)
     return fs, root.rstrip("/") or root
+
+
+class ShardedFileReader:
+    """A file, or a folder of files with one of ``suffixes``: each file is a shard named as in the input."""
+
+    format: str
+    suffixes: tuple[str, ...]
+
+    def __init__(self, path: str, columns: Columns | None = None) -> None:
+        self.fs, self.root = open_fs(path)
+        self.columns = columns or Columns()
+        self.single = not self.fs.isdir(self.root)
+
+    def shards(self) -> list[str]:
+        if self.single:
+            return [self.root.rsplit("/", 1)[-1]]
+        names = [p.rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False)]
+        return sorted(n for n in names if n.lower().endswith(self.suffixes))
+
+    def shard_path(self, shard: str) -> str:
+        return self.root if self.single else f"{self.root}/{shard}"
+
+    def count(self) -> int | None:
+        return None
 
 
 def _suffix_format(name: str) -> str | None:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from mediamanager.scan.readers.base import MAX_ITEM_BYTES, Columns, open_fs, record_from_mapping
+from mediamanager.scan.readers.base import MAX_ITEM_BYTES, Columns, ShardedFileReader, record_from_mapping
 from mediamanager.scan.record import Record
 
 __all__ = ["JsonlReader", "open_jsonl"]
@@ -48,28 +48,15 @@ def iter_lines(stream: Any, limit: int = MAX_ITEM_BYTES) -> Iterator[bytes | Non
             yield line
 
 
-class JsonlReader:
+class JsonlReader(ShardedFileReader):
     """A JSONL file, or a folder of them; each file is a shard and each non-blank line an item."""
 
     format = "jsonl"
+    suffixes = SUFFIXES
 
     def __init__(self, path: str, columns: Columns | None = None) -> None:
-        self.fs, self.root = open_fs(path)
-        self.columns = columns or Columns()
-        self.single = not self.fs.isdir(self.root)
+        super().__init__(path, columns)
         self.max_item_bytes = MAX_ITEM_BYTES
-
-    def shards(self) -> list[str]:
-        if self.single:
-            return [self.root.rsplit("/", 1)[-1]]
-        names = [p.rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False)]
-        return sorted(n for n in names if n.lower().endswith(SUFFIXES))
-
-    def shard_path(self, shard: str) -> str:
-        return self.root if self.single else f"{self.root}/{shard}"
-
-    def count(self) -> int | None:
-        return None
 
     def read_shard(self, shard: str, start: int = 0) -> Iterator[Record]:
         offset = 0

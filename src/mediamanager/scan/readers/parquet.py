@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pyarrow.parquet as pq
 
-from mediamanager.scan.readers.base import Columns, open_fs, record_from_mapping
+from mediamanager.scan.readers.base import ShardedFileReader, record_from_mapping
 from mediamanager.scan.record import Record
 
 __all__ = ["ParquetReader"]
@@ -14,24 +14,11 @@ __all__ = ["ParquetReader"]
 BATCH_ROWS = 1024
 
 
-class ParquetReader:
+class ParquetReader(ShardedFileReader):
     """A Parquet file, or a folder of them; rows stream in batches so memory stays bounded."""
 
     format = "parquet"
-
-    def __init__(self, path: str, columns: Columns | None = None) -> None:
-        self.fs, self.root = open_fs(path)
-        self.columns = columns or Columns()
-        self.single = not self.fs.isdir(self.root)
-
-    def shards(self) -> list[str]:
-        if self.single:
-            return [self.root.rsplit("/", 1)[-1]]
-        names = [p.rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False)]
-        return sorted(n for n in names if n.lower().endswith(".parquet"))
-
-    def shard_path(self, shard: str) -> str:
-        return self.root if self.single else f"{self.root}/{shard}"
+    suffixes = (".parquet",)
 
     def count(self) -> int | None:
         total = 0

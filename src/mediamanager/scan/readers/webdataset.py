@@ -17,7 +17,7 @@ import tarfile
 from collections.abc import Iterator
 from typing import Any
 
-from mediamanager.scan.readers.base import MAX_ITEM_BYTES, Columns, open_fs, record_from_mapping
+from mediamanager.scan.readers.base import MAX_ITEM_BYTES, ShardedFileReader, record_from_mapping
 from mediamanager.scan.record import Record
 
 __all__ = ["WebDatasetReader", "iter_samples", "sample_key"]
@@ -56,27 +56,11 @@ def iter_samples(fileobj: Any) -> Iterator[tuple[str, list[tuple[tarfile.TarInfo
         yield key, members
 
 
-class WebDatasetReader:
+class WebDatasetReader(ShardedFileReader):
     """A ``.tar`` shard or a folder of them; each shard keeps its own name in the output."""
 
     format = "webdataset"
-
-    def __init__(self, path: str, columns: Columns | None = None) -> None:
-        self.fs, self.root = open_fs(path)
-        self.columns = columns or Columns()
-        self.single = not self.fs.isdir(self.root)
-
-    def shards(self) -> list[str]:
-        if self.single:
-            return [self.root.rsplit("/", 1)[-1]]
-        names = [p.rsplit("/", 1)[-1] for p in self.fs.ls(self.root, detail=False)]
-        return sorted(n for n in names if n.lower().endswith(".tar"))
-
-    def shard_path(self, shard: str) -> str:
-        return self.root if self.single else f"{self.root}/{shard}"
-
-    def count(self) -> int | None:
-        return None
+    suffixes = (".tar",)
 
     def read_shard(self, shard: str, start: int = 0) -> Iterator[Record]:
         offset = 0
