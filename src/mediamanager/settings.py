@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Timeout for fetching a verification token."
     )
     verification_max_bytes: int = Field(default=4096, gt=0, description="Largest verification file read.")
+    verification_allow_loopback: bool = Field(
+        default=False,
+        description="Let domain verification fetch from loopback addresses (tests and development only); "
+        "private, link-local and metadata addresses are always refused.",
+    )
 
     agents_path: str | None = Field(
         default=None, description="ai.robots.txt robots.json to use instead of the packaged list."

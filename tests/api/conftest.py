@@ -25,7 +25,11 @@ class Account:
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     return Settings(
-        db_url=db_url, max_upload_bytes=200_000, verification_scheme="http", verification_timeout_s=2
+        db_url=db_url,
+        max_upload_bytes=200_000,
+        verification_scheme="http",
+        verification_timeout_s=2,
+        verification_allow_loopback=True,  # the test sites listen on 127.0.0.1
     )
 
 

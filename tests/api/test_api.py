@@ -152,6 +152,7 @@ def test_another_owners_work_answers_404(client: TestClient, alice: Account, bob
         ("empty_upload", 422),
         ("lookup_too_big", 422),
         ("bad_lookup_fp", 422),
+        ("bad_lookup_pdq_on_empty_registry", 422),
     ],
 )
 def test_bad_input_is_a_clear_4xx_and_writes_nothing(
@@ -189,6 +190,12 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(
         r = client.post("/works/upload", headers=alice.auth, files={"file": ("e.txt", b"")})
     elif case == "lookup_too_big":
         r = client.post("/lookup", json={"items": [{"id": str(i)} for i in range(10_001)]})
+    elif case == "bad_lookup_pdq_on_empty_registry":
+        # no image is registered, so no index would ever decode this value: the edge must refuse it
+        r = client.post(
+            "/lookup", json={"items": [{"id": "x", "fingerprints": [{"kind": "pdq", "value": "zz"}]}]}
+        )
+        assert "64 hexadecimal digits" in r.text
     else:
         r = client.post(
             "/lookup",

@@ -29,7 +29,12 @@ def edit_text(text: str, seed: int, rate: float = 0.03, keep: float = 0.85) -> s
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(db_url=db_url, verification_scheme="http", verification_timeout_s=2.0)
+    return Settings(
+        db_url=db_url,
+        verification_scheme="http",
+        verification_timeout_s=2.0,
+        verification_allow_loopback=True,
+    )
 
 
 @pytest.fixture

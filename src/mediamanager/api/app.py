@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediamanager import __version__
 from mediamanager.api.errors import install_error_handlers
@@ -35,6 +35,9 @@ _UPLOAD_OVERHEAD = 256 * 1024
 class RefuseOversized:
     """ASGI middleware: answer 413 from ``Content-Length`` before reading a byte of an oversized body.
 
+    A body sent without ``Content-Length`` (chunked) is counted as it arrives and refused with 413
+    once it passes the limit, so leaving the header out does not lift the cap.
+
     Plain ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware
     wraps every request in extra tasks, which measurably cut lookup throughput.
     """
@@ -58,7 +61,46 @@ class RefuseOversized:
                         await response(scope, receive, send)
                         return
                     break
+            else:
+                # No Content-Length (chunked transfer): count the body as it arrives instead.
+                await self._counted(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge(413, f"request body larger than {self.limit} bytes")
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            response = JSONResponse(
+                {"detail": f"request body larger than {self.limit} bytes", "error": "MediaTooLargeError"}, 413
+            )
+            await response(scope, receive, send)
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised inside the app when a body without Content-Length passes the limit.
+
+    An HTTPException, so FastAPI's body parsing passes it through as a 413 rather than a 400.
+    """
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mediamanager.errors import InvalidPreferenceError
+from mediamanager.fingerprint.check import check_fingerprint
 from mediamanager.model import (
     Conditions,
     Evidence,
@@ -42,6 +43,12 @@ class FingerprintIn(BaseModel):
     value: str = Field(min_length=1, max_length=65536)
     size: int | None = Field(default=None, ge=0)
     part: int = Field(default=0, ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> FingerprintIn:
+        # InvalidFingerprintError is a ValueError, so pydantic turns it into a 422 naming the field.
+        check_fingerprint(self.to_model())
+        return self
 
     def to_model(self) -> Fingerprint:
         return Fingerprint(self.kind, self.value, self.size, self.part)

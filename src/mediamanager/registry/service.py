@@ -633,7 +633,17 @@ class RegistryService:
         for key, value in changes.items():
             if key in allowed:
                 values[key] = None if value is None else _text(str(value), key, allowed[key])
-            elif key in ("aliases", "source_urls"):
+            elif key == "aliases":
+                if len(value) > 100:
+                    raise InputError("too many aliases (max 100)")
+                values[key] = json.dumps([_text(str(v), "alias", 300) for v in value])
+            elif key == "source_urls":
+                # The same limits as registration (_validated): a PATCH must not bypass them.
+                if len(value) > 1000:
+                    raise InputError("too many source URLs (max 1000)")
+                for url in value:
+                    if not url or len(str(url)) > 2048 or any(c.isspace() for c in str(url)):
+                        raise InputError(f"bad source URL {str(url)[:100]!r}")
                 values[key] = json.dumps([str(v).strip() for v in value])
             else:
                 raise InputError(f"cannot change {key!r}")
@@ -1028,6 +1038,7 @@ class RegistryService:
             scheme=self.settings.verification_scheme,
             timeout_s=self.settings.verification_timeout_s,
             max_bytes=self.settings.verification_max_bytes,
+            allow_loopback=self.settings.verification_allow_loopback,
         )
         with self._write(owner.id) as tx:
             now = utcnow()

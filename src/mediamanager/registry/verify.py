@@ -5,17 +5,28 @@ with httpx, without following redirects (a redirect could hand the proof to
 another host), within a timeout, reading at most ``max_bytes``. The claim is
 verified when one line of the file, stripped, equals the token the registry
 issued for that owner and domain.
+
+Before connecting, the host is resolved and every address is checked with
+:mod:`ipaddress`: loopback, private, link-local (cloud metadata at
+169.254.169.254), shared, multicast, reserved and unspecified addresses are
+refused, so a registry cannot be used to probe its own network (SSRF). The
+connection then goes to the checked address itself (``Host`` and TLS SNI still
+name the domain), so a second DNS answer cannot swap in another address.
+``allow_loopback`` (``Settings.verification_allow_loopback``) admits loopback for
+tests and development only.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 
 import httpx
 
 from mediamanager.errors import InputError, VerificationError
 
-__all__ = ["WELL_KNOWN_PATH", "check_domain_token", "normalise_domain", "verification_url"]
+__all__ = ["WELL_KNOWN_PATH", "check_domain_token", "normalise_domain", "public_address", "verification_url"]
 
 WELL_KNOWN_PATH = "/.well-known/mediamanager-verification.txt"
 _DOMAIN = re.compile(
@@ -38,15 +49,52 @@ def verification_url(domain: str, scheme: str = "https") -> str:
     return f"{scheme}://{normalise_domain(domain)}{WELL_KNOWN_PATH}"
 
 
+def public_address(host: str, port: int, *, allow_loopback: bool = False) -> str:
+    """The address to connect to for ``host``; :class:`VerificationError` if any address it resolves to is
+    not public (loopback passes only with ``allow_loopback``)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise VerificationError(f"cannot resolve {host!r}: {exc}") from None
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    for ip in addresses:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.is_loopback and allow_loopback:
+            continue
+        if not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+            raise VerificationError(f"{host!r} resolves to the non-public address {ip}; refused")
+    if not addresses:
+        raise VerificationError(f"cannot resolve {host!r}")
+    return str(addresses[0])
+
+
 def check_domain_token(
-    domain: str, token: str, *, scheme: str = "https", timeout_s: float = 5.0, max_bytes: int = 4096
+    domain: str,
+    token: str,
+    *,
+    scheme: str = "https",
+    timeout_s: float = 5.0,
+    max_bytes: int = 4096,
+    allow_loopback: bool = False,
 ) -> None:
     """Raise :class:`VerificationError` unless the domain serves ``token`` at the well-known path."""
     url = verification_url(domain, scheme)
+    name = normalise_domain(domain)
+    host, _, port = name.partition(":")
+    ip = public_address(
+        host, int(port) if port else (443 if scheme == "https" else 80), allow_loopback=allow_loopback
+    )
+    pinned = f"{scheme}://{f'[{ip}]' if ':' in ip else ip}{':' + port if port else ''}{WELL_KNOWN_PATH}"
     try:
         with (
             httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False) as client,
-            client.stream("GET", url, headers={"User-Agent": "mediamanager-verifier"}) as resp,
+            client.stream(
+                "GET",
+                pinned,
+                headers={"User-Agent": "mediamanager-verifier", "Host": name},
+                extensions={"sni_hostname": host},
+            ) as resp,
         ):
             if resp.status_code != 200:
                 raise VerificationError(
