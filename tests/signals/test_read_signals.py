@@ -106,3 +106,29 @@ def test_evidence_is_located_and_dated_by_the_capture() -> None:
         "http header of https://news.example/articles/1",
     }
     assert all(e.observed_at == when for e in evidence)
+
+
+def test_an_html_pages_own_meta_tags_bind_it_when_no_head_was_captured() -> None:
+    """A crawl that kept only the page bytes must still honour the page's own noai / tdm-reservation."""
+    page = b'<!DOCTYPE html><html><head><meta name="robots" content="noai, noimageai"></head><body>x</body></html>'
+    prefs = read_signals(Capture(url="https://news.example/a", content=page))
+    assert prefs.effective(Purpose.GENAI_TRAIN).use is Use.DENY
+    tdm = b'<html><head><meta name="tdm-reservation" content="1"></head><body>y</body></html>'
+    assert read_signals(Capture(content=tdm, filename="a.html")).effective(Purpose.TDM).use is Use.DENY
+
+
+def test_meta_tags_in_the_body_or_in_non_html_content_are_not_read_as_the_head() -> None:
+    body_only = b'<html><head><title>t</title></head><body><meta name="robots" content="noai"></body></html>'
+    assert read_signals(Capture(content=body_only)).effective(Purpose.AI_TRAIN).use is Use.UNKNOWN
+    text = b'plain text mentioning <meta name="robots" content="noai">'
+    assert (
+        read_signals(Capture(content=text, filename="note.txt")).effective(Purpose.AI_TRAIN).use
+        is Use.UNKNOWN
+    )
+
+
+def test_a_captured_head_takes_precedence_over_the_content() -> None:
+    page = b'<html><head><meta name="robots" content="noai"></head></html>'
+    captured = '<head><meta name="robots" content="index"></head>'
+    prefs = read_signals(Capture(content=page, html_head=captured))
+    assert prefs.effective(Purpose.AI_TRAIN).use is Use.UNKNOWN

@@ -12,12 +12,16 @@ the input fields are set at that point.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from mediamanager.lookup import WorkMatch
 from mediamanager.model import Decision, MediaType, Preferences
 from mediamanager.signals.capture import Capture
+from mediamanager.signals.combine import HTML_HEAD_MAX_BYTES, html_head_of
+
+_STARTS_WITH_TAG = re.compile(r"\s*<")
 
 __all__ = ["Record"]
 
@@ -59,10 +63,16 @@ class Record:
 
     def capture(self) -> Capture:
         """The evidence captured with this record, in the shape signal readers take."""
+        html_head = self.html_head
+        if html_head is None and self.text is not None and _STARTS_WITH_TAG.match(self.text):
+            # An HTML page kept as text: its own <head> meta tags (noai, tdm-reservation) bind it.
+            html_head = html_head_of(
+                self.text[:HTML_HEAD_MAX_BYTES].encode("utf-8", "replace"), self.filename
+            )
         return Capture(
             url=self.url,
             headers=self.headers,
-            html_head=self.html_head,
+            html_head=html_head,
             robots_txt=self.robots_txt,
             ai_txt=self.ai_txt,
             tdmrep_json=self.tdmrep_json,

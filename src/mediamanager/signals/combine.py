@@ -16,6 +16,7 @@ Within TDMRep the spec's precedence applies first (:func:`tdmrep.apply_precedenc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -85,8 +86,13 @@ def collect_signals(capture: Capture, *, user_agent: str | None = None) -> list[
     )
     tdm += tdmrep.parse_tdm_headers(capture.headers, location=header_at)
     licences += rsl.licence_links_from_headers(capture.headers)
-    if capture.html_head is not None:
-        html = _text(capture.html_head)
+    head = (
+        capture.html_head
+        if capture.html_head is not None
+        else html_head_of(capture.content, capture.filename)
+    )
+    if head is not None:
+        html = _text(head)
         out += xrobots.parse_html_meta_robots(html, user_agent=user_agent, agents=agents, location=html_at)
         tdm += tdmrep.parse_tdmrep_html(html, location=html_at)
         licences += rsl.licence_links_from_html(html)
@@ -104,6 +110,30 @@ def collect_signals(capture: Capture, *, user_agent: str | None = None) -> list[
         out += _embedded(capture.content, capture.filename)
     # Evidence is dated when it was captured, not when it was read.
     return [replace(e, observed_at=capture.fetched_at) for e in out]
+
+
+_HTML_SNIFF = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head)[\s>]", re.IGNORECASE | re.DOTALL
+)
+_HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.IGNORECASE)
+HTML_HEAD_MAX_BYTES = 512 * 1024
+
+
+def html_head_of(content: bytes | None, filename: str | None) -> str | None:
+    """The head of an HTML document carried as the item's own content, when no head was captured.
+
+    A page's ``<meta name="robots" content="noai">`` or ``tdm-reservation`` binds the page itself,
+    so a crawl that kept only the body bytes must still be read. Only the first
+    ``HTML_HEAD_MAX_BYTES`` are looked at, up to ``</head>`` or ``<body>``.
+    """
+    if not content:
+        return None
+    start = content[:HTML_HEAD_MAX_BYTES].lstrip(b"\xef\xbb\xbf")
+    named_html = (filename or "").lower().endswith((".html", ".htm", ".xhtml"))
+    if not (named_html or _HTML_SNIFF.match(start[:4096])):
+        return None
+    end = _HEAD_END.search(start)
+    return start[: end.start() if end else len(start)].decode("utf-8", "replace")
 
 
 def _site(url: str | None, path: str) -> str:

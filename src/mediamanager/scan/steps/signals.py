@@ -30,8 +30,8 @@ _MEMO_SIZE = 1024
 _MEMO_MAX_CHARS = 64 * 1024  # captures larger than this are not kept: the memo stays under ~64 MB
 
 
-def _capture_chars(rec: Record) -> int:
-    fields = (rec.url, rec.html_head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json, rec.filename)
+def _capture_chars(rec: Record, html_head: str | None) -> int:
+    fields = (rec.url, html_head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json, rec.filename)
     return sum(len(f) for f in fields if f) + sum(len(k) + len(v) for k, v in rec.headers)
 
 
@@ -49,9 +49,11 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
         if rec.error is None:
             fetched = rec.extra.get("evidence_fetched_at")
             when = datetime.fromisoformat(fetched) if isinstance(fetched, str) else ctx.config.scan_time
+            # The capture's head may come from the record's own HTML text, so key on the capture's.
+            capture = replace(rec.capture(), fetched_at=when)
             key: tuple[object, ...] | None = None
-            if rec.content is None and _capture_chars(rec) <= _MEMO_MAX_CHARS:
-                key = (rec.url, rec.headers, rec.html_head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json,
+            if rec.content is None and _capture_chars(rec, capture.html_head) <= _MEMO_MAX_CHARS:
+                key = (rec.url, rec.headers, capture.html_head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json,
                        rec.filename, when)  # fmt: skip
                 try:
                     hit = memo.get(key)
@@ -61,7 +63,6 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
                     rec.signals = hit
                     yield rec
                     continue
-            capture = replace(rec.capture(), fetched_at=when)
             try:
                 prefs = read_signals(capture, user_agent=ctx.config.user_agent)
             except (TypeError, AttributeError, NameError, ImportError):
