@@ -233,24 +233,8 @@ class WorkPublic(BaseModel):
 
     @classmethod
     def of(cls, w: WorkRecord) -> WorkPublic:
-        return cls(
-            id=w.id,
-            owner_id=w.owner_id,
-            media_type=w.media_type,
-            title=w.title,
-            creator=w.creator,
-            aliases=list(w.aliases),
-            source_urls=list(w.source_urls),
-            collection=w.collection,
-            sha256=w.sha256,
-            iscc=w.iscc,
-            size_bytes=w.size_bytes,
-            status=w.status,
-            content_kept=w.content_kept,
-            created_at=w.created_at,
-            updated_at=w.updated_at,
-            fingerprints=[FingerprintPublic(**f.to_dict()) for f in w.fingerprints],
-        )
+        # Field names match the record's; tuples become lists and Fingerprints FingerprintPublic.
+        return cls.model_validate(w, from_attributes=True)
 
 
 class DisputePublic(BaseModel):
