@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from mediamanager.api.app import create_app
+from mediamanager.fingerprint import fingerprint_content
 from mediamanager.settings import Settings
 
 
@@ -55,3 +57,15 @@ def alice(client: TestClient) -> Account:
 @pytest.fixture
 def bob(client: TestClient) -> Account:
     return sign_up(client, "Bob")
+
+
+def fp_body(text: str, **extra: Any) -> dict[str, Any]:
+    """A ``POST /works`` body registering ``text`` by its fingerprints only."""
+    fp = fingerprint_content(text.encode(), filename="t.txt")
+    return {
+        "media_type": fp.media_type.value,
+        "sha256": fp.sha256,
+        "iscc": fp.iscc,
+        "fingerprints": [f.to_dict() for f in fp.fingerprints],
+        **extra,
+    }

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from tests.api.conftest import Account, sign_up
+from tests.api.conftest import Account, fp_body, sign_up
 from tests.registry.conftest import edit_text, make_text
 
 from mediamanager.fingerprint import fingerprint_content
@@ -21,17 +21,6 @@ def _works(client: TestClient, who: Account) -> list[dict[str, Any]]:
     r = client.get("/works", headers=who.auth)
     assert r.status_code == 200
     return r.json()
-
-
-def _fp_body(text: str, **extra: Any) -> dict[str, Any]:
-    fp = fingerprint_content(text.encode(), filename="t.txt")
-    return {
-        "media_type": fp.media_type.value,
-        "sha256": fp.sha256,
-        "iscc": fp.iscc,
-        "fingerprints": [f.to_dict() for f in fp.fingerprints],
-        **extra,
-    }
 
 
 def _png(seed: int) -> bytes:
@@ -73,7 +62,7 @@ def test_upload_and_fingerprints_only_registration_then_lookup(client: TestClien
     work = r.json()["work"]
     assert work["media_type"] == "text" and work["iscc"].startswith("ISCC:") and not work["content_kept"]
     assert work["source_urls"] == ["https://a.example/essay"]
-    r = client.post("/works", headers=alice.auth, json=_fp_body(make_text(32), title="Private"))
+    r = client.post("/works", headers=alice.auth, json=fp_body(make_text(32), title="Private"))
     assert r.status_code == 201, r.text
     copy = fingerprint_content(edit_text(text, 4).encode(), filename="c.txt")
     r = client.post(
@@ -111,7 +100,7 @@ def test_keep_content_only_when_asked(client: TestClient, alice: Account) -> Non
 
 
 def test_writes_need_a_valid_token(client: TestClient, alice: Account) -> None:
-    body = _fp_body(make_text(34))
+    body = fp_body(make_text(34))
     for headers in ({}, {"Authorization": "Bearer mm_wrong"}, {"Authorization": "Basic abc"}):
         r = client.post("/works", json=body, headers=headers)
         assert r.status_code == 401 and r.json()["detail"]
@@ -125,7 +114,7 @@ def test_writes_need_a_valid_token(client: TestClient, alice: Account) -> None:
 
 
 def test_another_owners_work_answers_404(client: TestClient, alice: Account, bob: Account) -> None:
-    wid = client.post("/works", headers=alice.auth, json=_fp_body(make_text(35))).json()["work"]["id"]
+    wid = client.post("/works", headers=alice.auth, json=fp_body(make_text(35))).json()["work"]["id"]
     for method, path, kw in (
         ("GET", f"/works/{wid}", {}),
         ("PATCH", f"/works/{wid}", {"json": {"title": "stolen"}}),
@@ -159,7 +148,7 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(
     client: TestClient, alice: Account, case: str, status: int
 ) -> None:
     text = make_text(36)
-    good = _fp_body(text)
+    good = fp_body(text)
     if case == "oversized":
         r = client.post("/works/upload", headers=alice.auth, files={"file": ("big.txt", b"a " * 200_000)})
     elif case == "corrupt_image":
@@ -226,7 +215,7 @@ def test_preference_levels_and_disputes_over_http(client: TestClient, alice: Acc
         json={"pattern": "https://alice.example/blog/*", "rules": {"search": {"use": "allow"}}},
     )
     assert r.status_code == 200 and r.json()["target"] == "alice.example/blog/*"
-    body = _fp_body(make_text(37), collection="poems", source_urls=["https://alice.example/blog/1"])
+    body = fp_body(make_text(37), collection="poems", source_urls=["https://alice.example/blog/1"])
     wid = client.post("/works", headers=alice.auth, json=body).json()["work"]["id"]
     rules = client.get(f"/works/{wid}/preferences", headers=alice.auth).json()["rules"]
     assert (
@@ -234,7 +223,7 @@ def test_preference_levels_and_disputes_over_http(client: TestClient, alice: Acc
         and rules["ai-train"]["evidence"][0]["location"] == "collection:poems"
     )
     assert rules["search"]["evidence"][0]["location"] == "domain:alice.example/blog/*"
-    r = client.post("/works", headers=bob.auth, json=_fp_body(make_text(37)))
+    r = client.post("/works", headers=bob.auth, json=fp_body(make_text(37)))
     assert r.status_code == 201 and r.json()["disputes"][0]["other_owner_name"] == "Alice"
     seen_by_alice = client.get("/disputes", headers=alice.auth).json()
     assert seen_by_alice and seen_by_alice[0]["other_owner_name"] == "Bob"

@@ -14,30 +14,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from tests.api.conftest import Account, sign_up
+from tests.api.conftest import Account, fp_body, sign_up
 from tests.registry.conftest import make_text
 
 from mediamanager.api.app import create_app
 from mediamanager.errors import VerificationError
-from mediamanager.fingerprint import fingerprint_content
 from mediamanager.model import parse_preference_spec
 from mediamanager.registry.service import RegistryService
 from mediamanager.registry.snapshot import export_snapshot
 from mediamanager.registry.store import make_engine, upgrade_schema
 from mediamanager.registry.verify import WELL_KNOWN_PATH, check_domain_token, public_address
 from mediamanager.settings import Settings
-
-
-def _fp_body(text: str, **extra: Any) -> dict[str, Any]:
-    fp = fingerprint_content(text.encode(), filename="t.txt")
-    return {
-        "media_type": fp.media_type.value,
-        "sha256": fp.sha256,
-        "iscc": fp.iscc,
-        "fingerprints": [f.to_dict() for f in fp.fingerprints],
-        **extra,
-    }
-
 
 _TEXT = "A quiet harbour at dawn, the boats still tied, gulls arguing over the nets. " * 20
 
@@ -61,7 +48,7 @@ def test_tokens_hashed_never_logged_never_shown_again_and_revocation_holds(
     caplog.set_level(logging.DEBUG)
     alice = sign_up(client, "Alice")
     extra = client.post("/tokens", headers=alice.auth, json={"label": "ci"}).json()
-    client.post("/works", headers=alice.auth, json=_fp_body(_TEXT))
+    client.post("/works", headers=alice.auth, json=fp_body(_TEXT))
     dump = _dump_database(client)
     for secret in (alice.token, extra["token"]):
         assert secret not in dump, "a token secret is stored in clear"
@@ -78,7 +65,7 @@ def test_tokens_hashed_never_logged_never_shown_again_and_revocation_holds(
     assert client.delete(f"/tokens/{extra['id']}", headers=alice.auth).status_code == 200
     revoked = {"Authorization": f"Bearer {extra['token']}"}
     assert client.get("/works", headers=revoked).status_code == 401
-    assert client.post("/works", headers=revoked, json=_fp_body(_TEXT + "x")).status_code == 401
+    assert client.post("/works", headers=revoked, json=fp_body(_TEXT + "x")).status_code == 401
     assert client.get("/works", headers=alice.auth).status_code == 200
     # Near-miss secrets do not authenticate.
     for bad in (alice.token[:-1], alice.token + "x", alice.token.upper(), "", "mm_"):
@@ -87,7 +74,7 @@ def test_tokens_hashed_never_logged_never_shown_again_and_revocation_holds(
 
 def test_every_write_needs_a_token(client: TestClient) -> None:
     writes: list[tuple[str, str, dict[str, Any]]] = [
-        ("post", "/works", {"json": _fp_body(_TEXT)}),
+        ("post", "/works", {"json": fp_body(_TEXT)}),
         ("post", "/works/upload", {"files": {"file": ("a.txt", _TEXT.encode())}}),
         ("patch", "/works/x", {"json": {"title": "t"}}),
         ("delete", "/works/x", {}),
@@ -110,7 +97,7 @@ def test_every_write_needs_a_token(client: TestClient) -> None:
 
 def test_another_owners_records_answer_404_on_every_route_that_takes_an_id(client: TestClient) -> None:
     alice, bob = sign_up(client, "Alice"), sign_up(client, "Bob")
-    work = client.post("/works", headers=alice.auth, json=_fp_body(_TEXT)).json()["work"]["id"]
+    work = client.post("/works", headers=alice.auth, json=fp_body(_TEXT)).json()["work"]["id"]
     token = client.post("/tokens", headers=alice.auth, json={"label": "x"}).json()["id"]
     client.post("/domains", headers=alice.auth, json={"domain": "alice.example"})
     manifest = {"manifestId": "urn:alice:1", "format": "application/json", "manifest": {"a": 1}}
@@ -167,12 +154,12 @@ def _hostile_bodies(long: str) -> list[tuple[str, str, dict[str, Any]]]:
                 "headers": {"content-type": "application/json"},
             },
         ),
-        ("post", "/works", {"json": {**_fp_body(_TEXT), "title": long}}),
-        ("post", "/works", {"json": {**_fp_body(_TEXT), "aliases": [long]}}),
-        ("post", "/works", {"json": {**_fp_body(_TEXT), "source_urls": [long]}}),
-        ("post", "/works", {"json": {**_fp_body(_TEXT), "size_bytes": -1}}),
-        ("post", "/works", {"json": {**_fp_body(_TEXT), "unknown": 1}}),
-        ("post", "/works", {"json": {**_fp_body(_TEXT), "sha256": 5}}),
+        ("post", "/works", {"json": {**fp_body(_TEXT), "title": long}}),
+        ("post", "/works", {"json": {**fp_body(_TEXT), "aliases": [long]}}),
+        ("post", "/works", {"json": {**fp_body(_TEXT), "source_urls": [long]}}),
+        ("post", "/works", {"json": {**fp_body(_TEXT), "size_bytes": -1}}),
+        ("post", "/works", {"json": {**fp_body(_TEXT), "unknown": 1}}),
+        ("post", "/works", {"json": {**fp_body(_TEXT), "sha256": 5}}),
         ("post", "/works", {"json": [1, 2, 3]}),
         ("get", "/works?limit=-1", {}),
         ("get", "/works?offset=-5", {}),
@@ -206,7 +193,7 @@ def _hostile_bodies(long: str) -> list[tuple[str, str, dict[str, Any]]]:
 
 def test_hostile_bodies_are_clear_4xx_never_500(client: TestClient) -> None:
     alice = sign_up(client, "Alice")
-    work = client.post("/works", headers=alice.auth, json=_fp_body(_TEXT)).json()["work"]["id"]
+    work = client.post("/works", headers=alice.auth, json=fp_body(_TEXT)).json()["work"]["id"]
     long = "x" * 200_000
     failures = []
     for method, path, kw in _hostile_bodies(long):

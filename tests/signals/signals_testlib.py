@@ -7,6 +7,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
+from mediamanager.model import Conditions, Evidence, Preferences, Purpose, Use, combine_rules
+
 # Fuzz tests run briefly by default (CI); raise with HYPOTHESIS_PROFILE=fuzz-long.
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("fuzz-long", max_examples=5000, deadline=None)
@@ -15,3 +17,18 @@ settings.register_profile("fuzz-long", max_examples=5000, deadline=None)
 def robots_body(entry: dict[str, Any]) -> str | bytes:
     """The robots.txt of a Google suite case (text, or base64 for byte-exact cases)."""
     return entry["text"] if "text" in entry else base64.b64decode(entry["text_b64"])
+
+
+def stated(evidence: list[Evidence]) -> dict[Purpose, tuple[Use, Conditions]]:
+    """What the evidence says per purpose, combined by the most-restrictive rule."""
+    out = {}
+    for p in Purpose:
+        rule = combine_rules(e for e in evidence if e.purpose is p)
+        if rule.use is not Use.UNKNOWN:
+            out[p] = (rule.use, rule.conditions)
+    return out
+
+
+def wanted(prefs: Preferences) -> dict[Purpose, tuple[Use, Conditions]]:
+    """The stated (non-unknown) use and conditions per purpose of ``prefs``."""
+    return {p: (r.use, r.conditions) for p, r in prefs if r.use is not Use.UNKNOWN}

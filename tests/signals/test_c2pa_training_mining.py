@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from signals_testlib import stated, wanted
 
 from mediamanager.errors import InvalidPreferenceError, ProvenanceError
 from mediamanager.model import Conditions, Evidence, Preferences, Purpose, Rule, Use, combine_rules
@@ -29,20 +30,6 @@ MIME = {
     ".wav": "audio/wav",
     ".pdf": "application/pdf",
 }
-
-
-def stated(evidence: list[Evidence]) -> dict[Purpose, tuple[Use, Conditions]]:
-    """What the evidence says per purpose, combined by the most-restrictive rule."""
-    out = {}
-    for p in Purpose:
-        rule = combine_rules(e for e in evidence if e.purpose is p)
-        if rule.use is not Use.UNKNOWN:
-            out[p] = (rule.use, rule.conditions)
-    return out
-
-
-def wanted(prefs: Preferences) -> dict[Purpose, tuple[Use, Conditions]]:
-    return {p: (r.use, r.conditions) for p, r in prefs if r.use is not Use.UNKNOWN}
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from signals_testlib import stated, wanted
 
 from mediamanager.model import (
     Conditions,
-    Evidence,
     Payment,
     PaymentModel,
     Preferences,
     Purpose,
     Rule,
     Use,
-    combine_rules,
     parse_preference_spec,
 )
 from mediamanager.signals.embedded import embed_preferences, read_embedded
@@ -29,19 +28,6 @@ from mediamanager.signals.xmp import DMI_VOCAB, best_fit_data_mining, build_pack
 from mediamanager.signals.xmp_containers import find_xmp, sniff_format
 
 PLUS = "http://ns.useplus.org/ldf/xmp/1.0/"
-
-
-def stated(evidence: list[Evidence]) -> dict[Purpose, tuple[Use, Conditions]]:
-    out = {}
-    for p in Purpose:
-        rule = combine_rules(e for e in evidence if e.purpose is p)
-        if rule.use is not Use.UNKNOWN:
-            out[p] = (rule.use, rule.conditions)
-    return out
-
-
-def wanted(prefs: Preferences) -> dict[Purpose, tuple[Use, Conditions]]:
-    return {p: (r.use, r.conditions) for p, r in prefs if r.use is not Use.UNKNOWN}
 
 
 def packet(body: str, extra_ns: str = "") -> bytes:
