@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from mediamanager.lookup import WorkMatch
-from mediamanager.model import Decision, MediaType, Preferences
+from mediamanager.model import Decision, MediaType, Preferences, utcnow
 from mediamanager.signals.capture import Capture
 from mediamanager.signals.combine import HTML_HEAD_MAX_BYTES, html_head_of
 
@@ -61,21 +62,28 @@ class Record:
     decision: Decision | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def capture(self) -> Capture:
-        """The evidence captured with this record, in the shape signal readers take."""
-        html_head = self.html_head
-        if html_head is None and self.text is not None and _STARTS_WITH_TAG.match(self.text):
-            # An HTML page kept as text: its own <head> meta tags (noai, tdm-reservation) bind it.
-            html_head = html_head_of(
-                self.text[:HTML_HEAD_MAX_BYTES].encode("utf-8", "replace"), self.filename
-            )
+    def effective_html_head(self) -> str | None:
+        """The captured HTML head, else the head of the record's own text when that is an HTML page.
+
+        An HTML page kept as text is bound by its own <head> meta tags (noai, tdm-reservation).
+        """
+        if self.html_head is not None or self.text is None or not _STARTS_WITH_TAG.match(self.text):
+            return self.html_head
+        return html_head_of(self.text[:HTML_HEAD_MAX_BYTES].encode("utf-8", "replace"), self.filename)
+
+    def capture(self, *, fetched_at: datetime | None = None, html_head: str | None = None) -> Capture:
+        """The evidence captured with this record, in the shape signal readers take.
+
+        ``html_head`` passes a head the caller already derived with :meth:`effective_html_head`.
+        """
         return Capture(
             url=self.url,
             headers=self.headers,
-            html_head=html_head,
+            html_head=html_head if html_head is not None else self.effective_html_head(),
             robots_txt=self.robots_txt,
             ai_txt=self.ai_txt,
             tdmrep_json=self.tdmrep_json,
             content=self.content,
             filename=self.filename,
+            fetched_at=fetched_at if fetched_at is not None else utcnow(),
         )

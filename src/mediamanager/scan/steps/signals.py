@@ -49,11 +49,11 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
         if rec.error is None:
             fetched = rec.extra.get("evidence_fetched_at")
             when = datetime.fromisoformat(fetched) if isinstance(fetched, str) else ctx.config.scan_time
-            # The capture's head may come from the record's own HTML text, so key on the capture's.
-            capture = replace(rec.capture(), fetched_at=when)
+            # The head may come from the record's own HTML text, so the memo keys on the derived one.
+            head = rec.effective_html_head()
             key: tuple[object, ...] | None = None
-            if rec.content is None and _capture_chars(rec, capture.html_head) <= _MEMO_MAX_CHARS:
-                key = (rec.url, rec.headers, capture.html_head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json,
+            if rec.content is None and _capture_chars(rec, head) <= _MEMO_MAX_CHARS:
+                key = (rec.url, rec.headers, head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json,
                        rec.filename, when)  # fmt: skip
                 try:
                     hit = memo.get(key)
@@ -63,6 +63,7 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
                     rec.signals = hit
                     yield rec
                     continue
+            capture = rec.capture(fetched_at=when, html_head=head)
             try:
                 prefs = read_signals(capture, user_agent=ctx.config.user_agent)
             except (TypeError, AttributeError, NameError, ImportError):
