@@ -14,7 +14,10 @@ from collections.abc import Callable
 from mediamanager.errors import InvalidFingerprintError
 from mediamanager.model import Fingerprint
 
-__all__ = ["KNOWN_KINDS", "check_fingerprint"]
+__all__ = ["EXACT_KINDS", "KNOWN_KINDS", "check_fingerprint"]
+
+# Identifiers of exact identity: looked up by equality, never put in a near-duplicate index.
+EXACT_KINDS = frozenset({"sha256", "iscc"})
 
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")

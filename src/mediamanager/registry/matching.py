@@ -19,13 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from mediamanager.errors import InvalidFingerprintError, MediaManagerError
+from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.model import Fingerprint, Match, MediaType
 from mediamanager.registry.store.tables import fingerprints, works
 
 __all__ = ["EXACT_KINDS", "NearDuplicateIndex", "new_index", "validate_fingerprints"]
 
 # Identifiers that are columns of the work, not matching-grade fingerprints.
-EXACT_KINDS = frozenset({"sha256", "iscc"})
 
 
 def new_index(media_type: MediaType) -> Any:

@@ -55,6 +55,7 @@ import numpy as np
 import pyarrow as pa
 
 from mediamanager.errors import InputError
+from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.model import Fingerprint, MediaType, Preferences, utcnow
 from mediamanager.registry.audit import canonical_json
 from mediamanager.registry.service import RegistryService
@@ -70,7 +71,6 @@ __all__ = [
 
 FORMAT = "mediamanager-registry-snapshot"
 FORMAT_VERSION = 2
-_EXACT_KINDS = frozenset({"sha256", "iscc"})
 _TEXT_CHUNK = 4096
 
 WORKS_SCHEMA = pa.schema(
@@ -140,7 +140,7 @@ class _IndexBuilder:
         return self.indexes[media]
 
     def add(self, key: str, media: MediaType, fps: Iterable[Fingerprint]) -> None:
-        near = [f for f in fps if f.kind not in _EXACT_KINDS]
+        near = [f for f in fps if f.kind not in EXACT_KINDS]
         if not near or media not in (MediaType.TEXT, MediaType.IMAGE, MediaType.AUDIO):
             return
         if media is MediaType.TEXT:

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from mediamanager.errors import InputError, MediaManagerError, RegistryUnavailableError
+from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.lookup import LookupQuery, LookupResult, RegistryClient, RegistryInfo, WorkMatch
 from mediamanager.model import Fingerprint, MediaType, Preferences
 
@@ -28,7 +29,6 @@ __all__ = ["HttpRegistryClient", "SnapshotRegistryClient", "open_registry_client
 
 _SNAPSHOT_FORMAT = "mediamanager-registry-snapshot"
 _SUPPORTED_VERSIONS = (1, 2)
-_EXACT_KINDS = frozenset({"sha256", "iscc"})
 
 
 def _canonical(value: Any) -> str:
@@ -120,7 +120,7 @@ class SnapshotRegistryClient:
                 self._works[wid] = w
                 self._by_sha[str(w["sha256"]).lower()].append(wid)
                 fps = [Fingerprint.from_dict(f) for f in w.get("fingerprints", ())]
-                fps = [f for f in fps if f.kind not in _EXACT_KINDS]
+                fps = [f for f in fps if f.kind not in EXACT_KINDS]
                 if fps:
                     grouped[MediaType(w["media_type"])].append((wid, fps))
         except (KeyError, TypeError, ValueError) as exc:
@@ -300,7 +300,7 @@ class SnapshotRegistryClient:
         for h, keys in zip(hits, self._sha_keys(shas), strict=True):
             for key in keys:
                 h[key] = (1.0, "sha256")
-        near = [[f for f in q.fingerprints if f.kind not in _EXACT_KINDS] for q in queries]
+        near = [[f for f in q.fingerprints if f.kind not in EXACT_KINDS] for q in queries]
         text_index = self._indexes.get(MediaType.TEXT)
         text_batch: list[int] = []
         for i, (q, fps) in enumerate(zip(queries, near, strict=True)):
