@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from signals_testlib import stated
 from typer.testing import CliRunner
 
 from mediamanager.cli.main import app
-from mediamanager.model import Conditions, Purpose, Use, combine_rules
+from mediamanager.model import Conditions, Purpose, Use
 from mediamanager.signals.embedded import read_embedded
 
 runner = CliRunner()
@@ -17,12 +18,7 @@ PREFS = "genai-train=deny,ai-input=allow-if:attribution"
 def _stated(path: Path) -> dict[Purpose, tuple[Use, Conditions]]:
     ev = read_embedded(path.read_bytes(), path.name)
     assert not [e.error for e in ev if e.error]
-    out = {}
-    for p in Purpose:
-        rule = combine_rules(e for e in ev if e.purpose is p)
-        if rule.use is not Use.UNKNOWN:
-            out[p] = (rule.use, rule.conditions)
-    return out
+    return stated(ev)
 
 
 EXPECTED = {
