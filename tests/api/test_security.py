@@ -23,7 +23,8 @@ from mediamanager.model import parse_preference_spec
 from mediamanager.registry.service import RegistryService
 from mediamanager.registry.snapshot import export_snapshot
 from mediamanager.registry.store import make_engine, upgrade_schema
-from mediamanager.registry.verify import WELL_KNOWN_PATH, check_domain_token, public_address
+from mediamanager.netguard import public_address
+from mediamanager.registry.verify import WELL_KNOWN_PATH, check_domain_token
 from mediamanager.settings import Settings
 
 _TEXT = "A quiet harbour at dawn, the boats still tied, gulls arguing over the nets. " * 20

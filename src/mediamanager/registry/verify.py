@@ -6,27 +6,21 @@ another host), within a timeout, reading at most ``max_bytes``. The claim is
 verified when one line of the file, stripped, equals the token the registry
 issued for that owner and domain.
 
-Before connecting, the host is resolved and every address is checked with
-:mod:`ipaddress`: loopback, private, link-local (cloud metadata at
-169.254.169.254), shared, multicast, reserved and unspecified addresses are
-refused, so a registry cannot be used to probe its own network (SSRF). The
-connection then goes to the checked address itself (``Host`` and TLS SNI still
-name the domain), so a second DNS answer cannot swap in another address.
-``allow_loopback`` (``Settings.verification_allow_loopback``) admits loopback for
-tests and development only.
+Before connecting, the host passes :func:`mediamanager.netguard.public_address` (SSRF guard); the
+connection then goes to the checked address itself (``Host`` and TLS SNI still name the domain).
+``allow_loopback`` (``Settings.verification_allow_loopback``) admits loopback for tests and development only.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
 
 import httpx
 
 from mediamanager.errors import InputError, VerificationError
+from mediamanager.netguard import public_address
 
-__all__ = ["WELL_KNOWN_PATH", "check_domain_token", "normalise_domain", "public_address", "verification_url"]
+__all__ = ["WELL_KNOWN_PATH", "check_domain_token", "normalise_domain", "verification_url"]
 
 WELL_KNOWN_PATH = "/.well-known/mediamanager-verification.txt"
 _DOMAIN = re.compile(
@@ -47,26 +41,6 @@ def normalise_domain(domain: str) -> str:
 
 def verification_url(domain: str, scheme: str = "https") -> str:
     return f"{scheme}://{normalise_domain(domain)}{WELL_KNOWN_PATH}"
-
-
-def public_address(host: str, port: int, *, allow_loopback: bool = False) -> str:
-    """The address to connect to for ``host``; :class:`VerificationError` if any address it resolves to is
-    not public (loopback passes only with ``allow_loopback``)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise VerificationError(f"cannot resolve {host!r}: {exc}") from None
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-    for ip in addresses:
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if ip.is_loopback and allow_loopback:
-            continue
-        if not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-            raise VerificationError(f"{host!r} resolves to the non-public address {ip}; refused")
-    if not addresses:
-        raise VerificationError(f"cannot resolve {host!r}")
-    return str(addresses[0])
 
 
 def check_domain_token(
