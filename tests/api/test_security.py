@@ -20,10 +20,10 @@ from tests.registry.conftest import make_text
 from mediamanager.api.app import create_app
 from mediamanager.errors import VerificationError
 from mediamanager.model import parse_preference_spec
+from mediamanager.netguard import public_address
 from mediamanager.registry.service import RegistryService
 from mediamanager.registry.snapshot import export_snapshot
 from mediamanager.registry.store import make_engine, upgrade_schema
-from mediamanager.netguard import public_address
 from mediamanager.registry.verify import WELL_KNOWN_PATH, check_domain_token
 from mediamanager.settings import Settings
 
