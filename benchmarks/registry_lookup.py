@@ -8,7 +8,7 @@ What it does, per backend:
    one: ``executemany`` batches on SQLite, ``COPY`` on PostgreSQL;
 3. in process: times ``RegistryService.lookup`` for batches of 1, 100 and 10,000
    sha256 items (half of them registered) next to the anchor, the bare indexed
-   ``SELECT id FROM works WHERE sha256 IN (...)`` the service starts with, and
+   ``SELECT id FROM works WHERE sha256 IN (...)`` the uow starts with, and
    reports the ratio (the cost of building matches with effective preferences);
 4. over HTTP: starts ``mediamanager serve`` in a subprocess and times
    ``POST /lookup`` for the same batch sizes, then runs 20 concurrent clients
@@ -46,9 +46,10 @@ import sqlalchemy as sa
 
 from mediamanager.lookup import LookupQuery
 from mediamanager.model import parse_preference_spec
-from mediamanager.registry.service import RegistryService
+from mediamanager.registry.lookup import LookupService
 from mediamanager.registry.store import make_engine, upgrade_schema
 from mediamanager.registry.store.tables import owners, preferences, works
+from mediamanager.registry.uow import UnitOfWork
 from mediamanager.settings import Settings
 
 POSTGRES_ADMIN = os.environ.get(
@@ -280,14 +281,14 @@ def bench_backend(name: str, url: str, n: int, seconds: float, workers: int) -> 
     upgrade_schema(engine)
     res["load_s"] = bulk_load(engine, n)
     print(f"[{name}] loaded {n} works in {res['load_s']:.1f} s", flush=True)
-    service = RegistryService(engine, Settings(db_url=url))
+    uow = UnitOfWork(engine, Settings(db_url=url))
     rng = random.Random(1)
     for batch, repeat in ((1, 200), (100, 30), (10_000, 5)):
         qs = queries(batch, n, rng)
-        service.lookup(qs)  # warm caches
-        ours = timed(lambda qs=qs: service.lookup(qs), repeat)
+        LookupService(uow).lookup(qs)  # warm caches
+        ours = timed(lambda qs=qs: LookupService(uow).lookup(qs), repeat)
         anchor = timed(lambda qs=qs: anchor_lookup(engine, qs), repeat)
-        hits = sum(1 for r in service.lookup(qs) if r.matches)
+        hits = sum(1 for r in LookupService(uow).lookup(qs) if r.matches)
         res[f"inproc_{batch}"] = {
             "median_ms": statistics.median(ours) * 1000,
             "p99_ms": pct(ours, 99) * 1000,

@@ -11,6 +11,7 @@ from mediamanager.fingerprint import fingerprint_content
 from mediamanager.lookup import LookupQuery
 from mediamanager.model import MediaType
 from mediamanager.registry.client import LocalRegistryClient
+from mediamanager.registry.lookup import LookupService
 from mediamanager.scan.clients import HttpRegistryClient, open_registry_client
 from mediamanager.settings import Settings
 
@@ -45,14 +46,14 @@ def test_http_and_local_clients_agree(db_url: str) -> None:
         client = open_registry_client(server.url)
         assert isinstance(client, HttpRegistryClient)
         remote = client.lookup(queries)
-        local = LocalRegistryClient(app.state.service).lookup(queries)
+        local = LocalRegistryClient(app.state.uow).lookup(queries)
         assert [r.item_id for r in remote] == [q.item_id for q in queries]
         assert [[m.to_dict() for m in r.matches] for r in remote] == [
             [m.to_dict() for m in r.matches] for r in local
         ]
         assert len(remote[0].matches) == 2 and all(m.disputed for m in remote[0].matches)
         assert remote[3].matches[0].work_id == remote[1].matches[0].work_id
-        assert client.info().version == app.state.service.info().version
+        assert client.info().version == LookupService(app.state.uow).info().version
         small = HttpRegistryClient(server.url, 10, batch_size=2)  # several requests, same answers
         assert [[m.to_dict() for m in r.matches] for r in small.lookup(queries)] == [
             [m.to_dict() for m in r.matches] for r in local

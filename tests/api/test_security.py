@@ -21,10 +21,13 @@ from mediamanager.api.app import create_app
 from mediamanager.errors import VerificationError
 from mediamanager.model import parse_preference_spec
 from mediamanager.netguard import public_address
-from mediamanager.registry.service import RegistryService
+from mediamanager.registry.accounts import AccountService
+from mediamanager.registry.domains import WELL_KNOWN_PATH, DomainService, check_domain_token
+from mediamanager.registry.lookup import LookupService
 from mediamanager.registry.snapshot import export_snapshot
 from mediamanager.registry.store import make_engine, upgrade_schema
-from mediamanager.registry.verify import WELL_KNOWN_PATH, check_domain_token
+from mediamanager.registry.uow import UnitOfWork
+from mediamanager.registry.works import WorkService
 from mediamanager.settings import Settings
 
 _TEXT = "A quiet harbour at dawn, the boats still tied, gulls arguing over the nets. " * 20
@@ -60,7 +63,7 @@ def test_tokens_hashed_never_logged_never_shown_again_and_revocation_holds(
     assert alice.token not in listed.text and extra["token"] not in listed.text
     assert alice.token not in client.get("/owners/me", headers=alice.auth).text
     # The audit trail names tokens by id only.
-    audit = client.app.state.service.audit_entries(limit=1000)  # type: ignore[attr-defined]
+    audit = LookupService(client.app.state.uow).audit_entries(limit=1000)  # type: ignore[attr-defined]
     assert audit and all(alice.token not in repr(e) and extra["token"] not in repr(e) for e in audit)
     # Revoked tokens are refused on every write and read.
     assert client.delete(f"/tokens/{extra['id']}", headers=alice.auth).status_code == 200
@@ -367,16 +370,16 @@ def test_allow_loopback_admits_loopback_only() -> None:
 def test_verification_never_connects_to_a_loopback_site_by_default(db_url: str, site: _Site) -> None:
     engine = make_engine(db_url)
     upgrade_schema(engine)
-    service = RegistryService(engine, Settings(db_url=db_url, verification_scheme="http"))
+    uow = UnitOfWork(engine, Settings(db_url=db_url, verification_scheme="http"))
     try:
-        alice = service.create_owner("Alice")[0]
+        alice = AccountService(uow).create_owner("Alice")[0]
         domain = f"127.0.0.1:{site.port}"
-        claim = service.add_domain(alice, domain)
+        claim = DomainService(uow).add_domain(alice, domain)
         site.body = f"{claim.token}\n".encode()
         with pytest.raises(VerificationError, match="non-public"):
-            service.verify_domain(alice, domain)
+            DomainService(uow).verify_domain(alice, domain)
         assert site.requests == [], "the registry connected to a loopback address"
-        assert service.verified_domains(alice.id) == []
+        assert DomainService(uow).verified_domains(alice.id) == []
     finally:
         engine.dispose()
 
@@ -392,10 +395,10 @@ def test_snapshot_holds_no_content_emails_tokens_urls_or_verification_secrets(
 ) -> None:
     engine = make_engine(db_url)
     upgrade_schema(engine)
-    service = RegistryService(engine, Settings(db_url=db_url))
-    owner, token = service.create_owner("Alice", email="alice-secret@example.org")
+    uow = UnitOfWork(engine, Settings(db_url=db_url))
+    owner, token = AccountService(uow).create_owner("Alice", email="alice-secret@example.org")
     text = make_text(7)
-    reg = service.register_content(
+    reg = WorkService(uow).register_content(
         owner,
         text.encode(),
         filename="poem.txt",
@@ -403,9 +406,9 @@ def test_snapshot_holds_no_content_emails_tokens_urls_or_verification_secrets(
         source_urls=["https://alice.example/private/draft-42"],
         preferences=parse_preference_spec("genai-train=deny"),
     )
-    claim = service.add_domain(owner, "alice.example")
+    claim = DomainService(uow).add_domain(owner, "alice.example")
     out = tmp_path / "snap"
-    export_snapshot(service, out)
+    export_snapshot(uow, out)
     blob = b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file())
     secrets = {
         "content": text[:200].encode(),

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from mediamanager.api.app import create_app
 from mediamanager.cli.main import app as cli
 from mediamanager.provenance.watermark.image import ALG
+from mediamanager.registry.accounts import AccountService
 from mediamanager.registry.store.engine import make_engine, upgrade_schema
 from mediamanager.settings import Settings
 
@@ -47,8 +48,8 @@ class Server:
 def server(db_url: str) -> Iterator[Server]:
     """The full registry API (``create_app``) on a real uvicorn server on 127.0.0.1, SQLite then PostgreSQL."""
     api = create_app(Settings(db_url=db_url))
-    _owner, token = api.state.service.create_owner("Generator Inc.", kind="organisation")
-    _other, other_token = api.state.service.create_owner("Someone Else")
+    _owner, token = AccountService(api.state.uow).create_owner("Generator Inc.", kind="organisation")
+    _other, other_token = AccountService(api.state.uow).create_owner("Someone Else")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)

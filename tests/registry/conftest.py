@@ -1,4 +1,4 @@
-"""Fixtures for registry tests: a migrated service on each database, owners, generated content."""
+"""Fixtures for registry tests: a migrated unit of work on each database, owners, generated content."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from mediamanager.registry.service import Owner, RegistryService
+from mediamanager.registry.accounts import AccountService
+from mediamanager.registry.records import Owner
 from mediamanager.registry.store import make_engine, upgrade_schema
+from mediamanager.registry.uow import UnitOfWork
 from mediamanager.settings import Settings
 
 _VOCAB = [f"w{i}x{(i * 7919) % 1000}" for i in range(3000)]
@@ -38,18 +40,18 @@ def settings(db_url: str) -> Settings:
 
 
 @pytest.fixture
-def service(settings: Settings) -> Iterator[RegistryService]:
+def uow(settings: Settings) -> Iterator[UnitOfWork]:
     engine = make_engine(settings.db_url)
     upgrade_schema(engine)
-    yield RegistryService(engine, settings)
+    yield UnitOfWork(engine, settings)
     engine.dispose()
 
 
 @pytest.fixture
-def alice(service: RegistryService) -> Owner:
-    return service.create_owner("Alice", email="alice@example.org")[0]
+def alice(uow: UnitOfWork) -> Owner:
+    return AccountService(uow).create_owner("Alice", email="alice@example.org")[0]
 
 
 @pytest.fixture
-def bob(service: RegistryService) -> Owner:
-    return service.create_owner("Bob Org", kind="organisation")[0]
+def bob(uow: UnitOfWork) -> Owner:
+    return AccountService(uow).create_owner("Bob Org", kind="organisation")[0]

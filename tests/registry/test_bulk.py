@@ -11,28 +11,28 @@ from pathlib import Path
 from tests.registry.conftest import make_text
 
 from mediamanager.registry.bulk import LocalRegistrar, iter_source, run_bulk
-from mediamanager.registry.service import Owner, RegistryService
+from mediamanager.registry.records import Owner
+from mediamanager.registry.uow import UnitOfWork
+from mediamanager.registry.works import WorkService
 
 
-def test_folder_is_idempotent_and_reports_failures(
-    service: RegistryService, alice: Owner, tmp_path: Path
-) -> None:
+def test_folder_is_idempotent_and_reports_failures(uow: UnitOfWork, alice: Owner, tmp_path: Path) -> None:
     folder = tmp_path / "works"
     folder.mkdir()
     for i in range(3):
         (folder / f"t{i}.txt").write_text(make_text(100 + i))
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)  # corrupt image
     (folder / ".hidden").write_text("skip me")
-    registrar = LocalRegistrar(service, alice)
+    registrar = LocalRegistrar(WorkService(uow), alice)
     first = run_bulk(iter_source(str(folder), default_prefs="genai-train=deny"), registrar)
     assert first.created == 3 and first.existing == 0
     assert [name for name, _ in first.failures] == [str(folder / "broken.png")]
     second = run_bulk(iter_source(str(folder)), registrar, progress=True)
     assert second.created == 0 and second.existing == 3 and len(second.failures) == 1
-    assert len(service.list_works(alice)) == 3
+    assert len(WorkService(uow).list_works(alice)) == 3
 
 
-def test_manifests_csv_and_jsonl(service: RegistryService, alice: Owner, tmp_path: Path) -> None:
+def test_manifests_csv_and_jsonl(uow: UnitOfWork, alice: Owner, tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(make_text(110))
     (tmp_path / "b.txt").write_text(make_text(111))
     (tmp_path / "m.csv").write_text(
@@ -45,18 +45,16 @@ def test_manifests_csv_and_jsonl(service: RegistryService, alice: Owner, tmp_pat
         json.dumps({"path": "b.txt", "title": "B", "source_urls": ["https://ann.example/b"]})
         + "\n{not json\n"
     )
-    registrar = LocalRegistrar(service, alice)
+    registrar = LocalRegistrar(WorkService(uow), alice)
     csv_report = run_bulk(iter_source(str(tmp_path / "m.csv")), registrar)
     assert csv_report.created == 1 and len(csv_report.failures) == 2
     jsonl_report = run_bulk(iter_source(str(tmp_path / "m.jsonl")), registrar)
     assert jsonl_report.created == 1 and len(jsonl_report.failures) == 1
-    titles = {w.title: w for w in service.list_works(alice)}
+    titles = {w.title: w for w in WorkService(uow).list_works(alice)}
     assert titles["A"].collection == "poems" and titles["A"].source_urls[1] == "https://mirror.example/a"
 
 
-def test_sitemap_and_rss_fetched_from_loopback(
-    service: RegistryService, alice: Owner, tmp_path: Path
-) -> None:
+def test_sitemap_and_rss_fetched_from_loopback(uow: UnitOfWork, alice: Owner, tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
     for i in range(2):
@@ -75,12 +73,12 @@ def test_sitemap_and_rss_fetched_from_loopback(
         (site / "feed.rss").write_text(
             f'<rss version="2.0"><channel><item><title>Zero</title><link>{base}/p0.txt</link></item></channel></rss>'
         )
-        registrar = LocalRegistrar(service, alice)
+        registrar = LocalRegistrar(WorkService(uow), alice)
         report = run_bulk(iter_source(f"{base}/sitemap.xml"), registrar)
         assert report.created == 2 and [n for n, _ in report.failures] == [f"{base}/gone.txt"]
         rss = run_bulk(iter_source(str(site / "feed.rss")), registrar)
         assert rss.existing == 1 and rss.created == 0
-        assert {w.source_urls for w in service.list_works(alice)} == {
+        assert {w.source_urls for w in WorkService(uow).list_works(alice)} == {
             (f"{base}/p0.txt",),
             (f"{base}/p1.txt",),
         }

@@ -13,13 +13,16 @@ from mediamanager.errors import RegistryUnavailableError
 from mediamanager.fingerprint import fingerprint_content
 from mediamanager.lookup import LookupQuery
 from mediamanager.model import MediaType, Purpose, Use, parse_preference_spec
+from mediamanager.registry.accounts import AccountService
 from mediamanager.registry.client import LocalRegistryClient
-from mediamanager.registry.service import Owner, RegistryService, WorkInput
+from mediamanager.registry.records import Owner, WorkInput
 from mediamanager.registry.snapshot import SnapshotWork, export_snapshot, write_snapshot
+from mediamanager.registry.uow import UnitOfWork
+from mediamanager.registry.works import WorkService
 from mediamanager.scan.clients import HttpRegistryClient, SnapshotRegistryClient, open_registry_client
 
 
-def _register(service: RegistryService, owner: Owner, text: str, prefs: str, title: str) -> str:
+def _register(uow: UnitOfWork, owner: Owner, text: str, prefs: str, title: str) -> str:
     fp = fingerprint_content(text.encode(), filename="t.txt")
     data = WorkInput(
         fp.media_type,
@@ -29,18 +32,18 @@ def _register(service: RegistryService, owner: Owner, text: str, prefs: str, tit
         title=title,
         preferences=parse_preference_spec(prefs),
     )
-    return service.register_work(owner, data).work.id
+    return WorkService(uow).register_work(owner, data).work.id
 
 
 def test_snapshot_answers_like_the_registry_and_leaks_nothing(
-    service: RegistryService, alice: Owner, bob: Owner, tmp_path: Path
+    uow: UnitOfWork, alice: Owner, bob: Owner, tmp_path: Path
 ) -> None:
     text = make_text(21)
-    wid = _register(service, alice, text, "genai-train=deny", "Essay")
-    _register(service, bob, make_text(22), "search=allow", "Other")
-    secret_token = service.create_token(alice, "s").secret
+    wid = _register(uow, alice, text, "genai-train=deny", "Essay")
+    _register(uow, bob, make_text(22), "search=allow", "Other")
+    secret_token = AccountService(uow).create_token(alice, "s").secret
     out = tmp_path / "snap"
-    manifest = export_snapshot(service, out)
+    manifest = export_snapshot(uow, out)
     assert manifest.works == 2 and manifest.owners == 2
     blob = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
     assert b"alice@example.org" not in blob and secret_token.encode() not in blob
@@ -54,7 +57,7 @@ def test_snapshot_answers_like_the_registry_and_leaks_nothing(
         LookupQuery("none", sha256="1" * 64),
     ]
     offline = client.lookup(queries)
-    online = LocalRegistryClient(service).lookup(queries)
+    online = LocalRegistryClient(uow).lookup(queries)
     assert [[m.work_id for m in r.matches] for r in offline] == [
         [m.work_id for m in r.matches] for r in online
     ]
@@ -64,19 +67,19 @@ def test_snapshot_answers_like_the_registry_and_leaks_nothing(
     assert m.preferences.effective(Purpose.GENAI_TRAIN).use is Use.DENY
     assert client.info().sha256 == manifest.sha256
     # Re-exporting replaces the snapshot in place.
-    assert export_snapshot(service, out).works == 2
+    assert export_snapshot(uow, out).works == 2
 
 
 def test_missing_or_corrupt_snapshot_raises_unavailable(
-    service: RegistryService, alice: Owner, tmp_path: Path
+    uow: UnitOfWork, alice: Owner, tmp_path: Path
 ) -> None:
     with pytest.raises(RegistryUnavailableError):
         open_registry_client(str(tmp_path / "nowhere"))
     with pytest.raises(RegistryUnavailableError):
         SnapshotRegistryClient(tmp_path).lookup([LookupQuery("x", sha256="0" * 64)])
-    _register(service, alice, make_text(23), "tdm=deny", "T")
+    _register(uow, alice, make_text(23), "tdm=deny", "T")
     out = tmp_path / "snap"
-    export_snapshot(service, out)
+    export_snapshot(uow, out)
     prefs = out / "preferences.arrow"
     original = prefs.read_bytes()
     prefs.write_bytes(original.replace(b"deny", b"allo"))  # edited preferences

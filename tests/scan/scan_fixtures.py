@@ -1,6 +1,6 @@
 """Helpers for the scanner's tests: a real registry exported as a snapshot, and small mixed datasets.
 
-The registry is built in-process with the registry service on SQLite, then
+The registry is built in-process with the registry use cases on SQLite, then
 exported with ``export_snapshot``: the scanner reads exactly what a builder
 would download. Datasets are built from ../shared/test-data at test time.
 """
@@ -88,18 +88,20 @@ def reencode(jpeg: bytes, *, quality: int = 70, scale: float = 0.8) -> bytes:
 
 
 def build_registry(tmp: Path, test_data: Path, *, with_images: bool = True) -> Registered:
-    from mediamanager.registry.service import RegistryService
+    from mediamanager.registry.accounts import AccountService
     from mediamanager.registry.snapshot import export_snapshot
     from mediamanager.registry.store.engine import make_engine, upgrade_schema
+    from mediamanager.registry.uow import UnitOfWork
+    from mediamanager.registry.works import WorkService
 
     engine = make_engine(f"sqlite:///{tmp / 'registry.db'}")
     upgrade_schema(engine)
-    service = RegistryService(engine)
-    alice, _ = service.create_owner("Alice Author")
-    bob, _ = service.create_owner("Bob Press", kind="organisation")
-    carol, _ = service.create_owner("Carol Camera")
-    dave, _ = service.create_owner("Dave Claimant")
-    erin, _ = service.create_owner("Erin Claimant")
+    uow = UnitOfWork(engine)
+    alice, _ = AccountService(uow).create_owner("Alice Author")
+    bob, _ = AccountService(uow).create_owner("Bob Press", kind="organisation")
+    carol, _ = AccountService(uow).create_owner("Carol Camera")
+    dave, _ = AccountService(uow).create_owner("Dave Claimant")
+    erin, _ = AccountService(uow).create_owner("Erin Claimant")
     mails = spam_texts(test_data, 4, stride=613)
     texts = {
         "deny": mails[0]["text"],
@@ -109,34 +111,34 @@ def build_registry(tmp: Path, test_data: Path, *, with_images: bool = True) -> R
     }
     images = {"deny": photo(test_data, 10)}
     works: dict[str, str] = {}
-    works["text-deny"] = service.register_content(
+    works["text-deny"] = WorkService(uow).register_content(
         alice, texts["deny"].encode(), filename="a.txt", title="Alice's letter",
         preferences=parse_preference_spec("ai-train=deny"),
     ).work.id  # fmt: skip
-    works["text-licence"] = service.register_content(
+    works["text-licence"] = WorkService(uow).register_content(
         bob, texts["licence"].encode(), filename="b.txt", title="Bob's bulletin",
         preferences=parse_preference_spec("genai-train=allow-if:attribution+payment=per-item/0.01 USD"),
     ).work.id  # fmt: skip
-    works["text-allow"] = service.register_content(
+    works["text-allow"] = WorkService(uow).register_content(
         bob, texts["allow"].encode(), filename="c.txt", title="Bob's open notice",
         preferences=parse_preference_spec("tdm=allow"),
     ).work.id  # fmt: skip
     # Two owners claim the same letter: the registry marks both works disputed.
-    works["disputed-allow"] = service.register_content(
+    works["disputed-allow"] = WorkService(uow).register_content(
         dave, texts["disputed"].encode(), filename="d.txt", title="Dave's claim",
         preferences=parse_preference_spec("genai-train=allow"),
     ).work.id  # fmt: skip
-    works["disputed-deny"] = service.register_content(
+    works["disputed-deny"] = WorkService(uow).register_content(
         erin, texts["disputed"].encode(), filename="e.txt", title="Erin's claim",
         preferences=parse_preference_spec("genai-train=deny"),
     ).work.id  # fmt: skip
     if with_images:
-        works["image-deny"] = service.register_content(
+        works["image-deny"] = WorkService(uow).register_content(
             carol, images["deny"], filename="p.jpg", title="Carol's photo",
             preferences=parse_preference_spec("genai-train=deny"),
         ).work.id  # fmt: skip
     snapshot = tmp / "snapshot"
-    export_snapshot(service, snapshot)
+    export_snapshot(uow, snapshot)
     engine.dispose()
     owners = {"alice": "Alice Author", "bob": "Bob Press", "carol": "Carol Camera", "dave": "Dave Claimant",
               "erin": "Erin Claimant"}  # fmt: skip

@@ -10,8 +10,8 @@ from mediamanager import __version__
 from mediamanager.api.errors import install_error_handlers
 from mediamanager.api.routes import disputes, domains, lookup, owners, preferences, tokens, works
 from mediamanager.api.routes import provenance as provenance_routes
-from mediamanager.registry.service import RegistryService
 from mediamanager.registry.store import make_engine, upgrade_schema
+from mediamanager.registry.uow import UnitOfWork
 from mediamanager.settings import Settings
 
 __all__ = ["ROUTERS", "create_app", "create_app_from_env"]
@@ -106,7 +106,8 @@ class _BodyTooLarge(HTTPException):
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A ready API over ``settings.db_url``: the schema is brought to the newest Alembic revision first.
 
-    ``app.state`` holds ``settings``, ``engine`` (an SQLAlchemy Engine) and ``service``.
+    ``app.state`` holds ``settings``, ``engine`` (an SQLAlchemy Engine) and ``uow`` (the registry's
+    :class:`~mediamanager.registry.uow.UnitOfWork`).
     """
     settings = settings or Settings()
     engine = make_engine(settings.db_url)
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.service = RegistryService(engine, settings)
+    app.state.uow = UnitOfWork(engine, settings)
     install_error_handlers(app)
     app.add_middleware(RefuseOversized, limit=settings.max_upload_bytes + _UPLOAD_OVERHEAD)
 

@@ -8,13 +8,33 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from mediamanager.registry.service import Owner, RegistryService, WorkRecord
+from mediamanager.registry.accounts import AccountService
+from mediamanager.registry.disputes import DisputeService
+from mediamanager.registry.domains import DomainService
+from mediamanager.registry.lookup import LookupService
+from mediamanager.registry.preferences import PreferenceService
+from mediamanager.registry.records import Owner, WorkRecord
+from mediamanager.registry.uow import UnitOfWork
+from mediamanager.registry.works import WorkService
 from mediamanager.settings import Settings
 
-__all__ = ["CurrentOwner", "EngineDep", "ExistingWork", "ServiceDep", "SettingsDep"]
+__all__ = [
+    "AccountsDep",
+    "CurrentOwner",
+    "DisputesDep",
+    "DomainsDep",
+    "EngineDep",
+    "ExistingWork",
+    "LookupDep",
+    "PreferencesDep",
+    "SettingsDep",
+    "UowDep",
+    "WorksDep",
+]
 
 # The plain accessors are async so that FastAPI resolves them on the event loop instead of
-# hopping to its thread pool for a dictionary read.
+# hopping to its thread pool for a dictionary read. Use-case objects hold only the unit of
+# work, so building one per request is free.
 _bearer = HTTPBearer(auto_error=False, description="An API token from POST /owners or POST /tokens.")
 
 
@@ -28,29 +48,61 @@ async def get_engine(request: Request) -> sa.Engine:
     return engine
 
 
-async def get_service(request: Request) -> RegistryService:
-    service: RegistryService = request.app.state.service
-    return service
+async def get_uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = request.app.state.uow
+    return uow
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[sa.Engine, Depends(get_engine)]
-ServiceDep = Annotated[RegistryService, Depends(get_service)]
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+async def get_accounts(uow: UowDep) -> AccountService:
+    return AccountService(uow)
+
+
+async def get_works(uow: UowDep) -> WorkService:
+    return WorkService(uow)
+
+
+async def get_preferences(uow: UowDep) -> PreferenceService:
+    return PreferenceService(uow)
+
+
+async def get_disputes(uow: UowDep) -> DisputeService:
+    return DisputeService(uow)
+
+
+async def get_domains(uow: UowDep) -> DomainService:
+    return DomainService(uow)
+
+
+async def get_lookup(uow: UowDep) -> LookupService:
+    return LookupService(uow)
+
+
+AccountsDep = Annotated[AccountService, Depends(get_accounts)]
+WorksDep = Annotated[WorkService, Depends(get_works)]
+PreferencesDep = Annotated[PreferenceService, Depends(get_preferences)]
+DisputesDep = Annotated[DisputeService, Depends(get_disputes)]
+DomainsDep = Annotated[DomainService, Depends(get_domains)]
+LookupDep = Annotated[LookupService, Depends(get_lookup)]
 
 
 def get_current_owner(
-    service: ServiceDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    accounts: AccountsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Owner:
     """The owner whose token came in ``Authorization: Bearer``; AuthError (401) otherwise."""
-    return service.authenticate(None if credentials is None else credentials.credentials)
+    return accounts.authenticate(None if credentials is None else credentials.credentials)
 
 
 CurrentOwner = Annotated[Owner, Depends(get_current_owner)]
 
 
-def get_existing_work(work_id: str, owner: CurrentOwner, service: ServiceDep) -> WorkRecord:
+def get_existing_work(work_id: str, owner: CurrentOwner, works: WorksDep) -> WorkRecord:
     """The caller's work ``work_id``; another owner's work answers 404 exactly like a missing one."""
-    return service.get_work(owner, work_id)
+    return works.get_work(owner, work_id)
 
 
 ExistingWork = Annotated[WorkRecord, Depends(get_existing_work)]

@@ -20,7 +20,7 @@ from mediamanager.model import (
     Use,
     parse_preference_spec,
 )
-from mediamanager.registry.service import (
+from mediamanager.registry.records import (
     DisputeRecord,
     DomainRecord,
     NewToken,
@@ -315,7 +315,7 @@ class DomainPublic(BaseModel):
 
     @classmethod
     def of(cls, d: DomainRecord, scheme: str) -> DomainPublic:
-        from mediamanager.registry.verify import verification_url
+        from mediamanager.registry.domains import verification_url
 
         return cls(
             id=d.id,

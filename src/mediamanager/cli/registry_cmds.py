@@ -422,15 +422,15 @@ def register(app: typer.Typer) -> None:
         Example: mediamanager export --out ./snapshot --db sqlite:///mediamanager.db
         """
         from mediamanager.errors import MediaManagerError
-        from mediamanager.registry.service import RegistryService
         from mediamanager.registry.snapshot import export_snapshot
         from mediamanager.registry.store import make_engine, upgrade_schema
+        from mediamanager.registry.uow import UnitOfWork
 
         settings = _settings(db_url=db)
         try:
             engine = make_engine(settings.db_url)
             upgrade_schema(engine)
-            m = export_snapshot(RegistryService(engine, settings), out)
+            m = export_snapshot(UnitOfWork(engine, settings), out)
         except MediaManagerError as exc:
             raise _fail(str(exc)) from None
         typer.echo(
@@ -446,12 +446,13 @@ def register(app: typer.Typer) -> None:
         Example: mediamanager audit verify --db sqlite:///mediamanager.db
         """
         from mediamanager.errors import MediaManagerError
-        from mediamanager.registry.service import RegistryService
+        from mediamanager.registry.lookup import LookupService
         from mediamanager.registry.store import make_engine
+        from mediamanager.registry.uow import UnitOfWork
 
         settings = _settings(db_url=db)
         try:
-            report = RegistryService(make_engine(settings.db_url), settings).verify_audit()
+            report = LookupService(UnitOfWork(make_engine(settings.db_url), settings)).verify_audit()
         except MediaManagerError as exc:
             raise _fail(str(exc)) from None
         except Exception as exc:  # an unreadable database is a failed check, reported plainly

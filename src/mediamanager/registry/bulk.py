@@ -287,17 +287,17 @@ class HttpRegistrar:
 
 
 class LocalRegistrar:
-    """Registers items in process through a :class:`RegistryService` (uploads, content discarded)."""
+    """Registers items in process through a :class:`~mediamanager.registry.works.WorkService` (content discarded)."""
 
-    def __init__(self, service: Any, owner: Any) -> None:
-        self.service = service
+    def __init__(self, works: Any, owner: Any) -> None:
+        self.works = works
         self.owner = owner
 
     def register(self, item: BulkItem) -> str:
         from mediamanager.model import parse_preference_spec
 
         prefs = parse_preference_spec(item.preferences) if item.preferences else None
-        reg = self.service.register_content(
+        reg = self.works.register_content(
             self.owner,
             item.load(),
             filename=item.filename,

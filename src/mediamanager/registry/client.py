@@ -8,16 +8,18 @@ import sqlalchemy as sa
 
 from mediamanager.errors import RegistryUnavailableError
 from mediamanager.lookup import LookupQuery, LookupResult, RegistryInfo
-from mediamanager.registry.service import RegistryService
+from mediamanager.registry.lookup import LookupService
+from mediamanager.registry.uow import UnitOfWork
 
 __all__ = ["LocalRegistryClient"]
 
 
 class LocalRegistryClient:
-    """Answers lookups straight from a :class:`RegistryService`, in batches of the service's maximum."""
+    """Answers lookups straight from the registry database, in batches of the configured maximum."""
 
-    def __init__(self, service: RegistryService) -> None:
-        self.service = service
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.service = LookupService(uow)
 
     def info(self) -> RegistryInfo:
         try:
@@ -26,7 +28,7 @@ class LocalRegistryClient:
             raise RegistryUnavailableError(f"registry database unavailable: {exc}") from None
 
     def lookup(self, queries: Sequence[LookupQuery]) -> list[LookupResult]:
-        size = self.service.settings.max_lookup_batch
+        size = self.uow.settings.max_lookup_batch
         out: list[LookupResult] = []
         try:
             for i in range(0, len(queries), size):

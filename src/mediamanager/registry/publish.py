@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mediamanager.model import Preferences
-from mediamanager.registry.service import PreferenceRecord
+from mediamanager.registry.records import PreferenceRecord
 
 __all__ = ["render_signals"]
 

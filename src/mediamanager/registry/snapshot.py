@@ -58,7 +58,8 @@ from mediamanager.errors import InputError
 from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.model import Fingerprint, MediaType, Preferences, utcnow
 from mediamanager.registry.audit import canonical_json
-from mediamanager.registry.service import RegistryService
+from mediamanager.registry.export import ExportReader
+from mediamanager.registry.uow import UnitOfWork
 
 __all__ = [
     "FORMAT",
@@ -285,8 +286,8 @@ def _write_arrow(path: Path, table: pa.Table) -> None:
         writer.write_table(table, max_chunksize=max(1, table.num_rows))
 
 
-def _service_works(service: RegistryService) -> Iterator[SnapshotWork]:
-    for row, fps, prefs, claimants in service.iter_public_works():
+def _public_works(reader: ExportReader) -> Iterator[SnapshotWork]:
+    for row, fps, prefs, claimants in reader.iter_public_works():
         assert isinstance(prefs, Preferences)
         yield SnapshotWork(
             id=row.id,
@@ -302,10 +303,11 @@ def _service_works(service: RegistryService) -> Iterator[SnapshotWork]:
         )
 
 
-def export_snapshot(service: RegistryService, out: str | Path) -> SnapshotManifest:
+def export_snapshot(uow: UnitOfWork, out: str | Path) -> SnapshotManifest:
     """Write a snapshot of the whole registry to the directory ``out`` (replacing an older snapshot there)."""
-    info = service.info()
-    owners = ({"id": o.id, "kind": o.kind, "display_name": o.display_name} for o in service.iter_owners())
+    reader = ExportReader(uow)
+    info = reader.info()
+    owners = ({"id": o.id, "kind": o.kind, "display_name": o.display_name} for o in reader.iter_owners())
     return write_snapshot(
-        out, owners, _service_works(service), registry_version=info.version, registry_head=info.sha256
+        out, owners, _public_works(reader), registry_version=info.version, registry_head=info.sha256
     )

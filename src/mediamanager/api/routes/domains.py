@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from mediamanager.api.deps import CurrentOwner, ServiceDep, SettingsDep
+from mediamanager.api.deps import CurrentOwner, DomainsDep, SettingsDep
 from mediamanager.api.schemas import DomainCreate, DomainPublic
 
 router = APIRouter(prefix="/domains", tags=["domains"])
@@ -12,20 +12,20 @@ router = APIRouter(prefix="/domains", tags=["domains"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DomainPublic)
 def add_domain(
-    body: DomainCreate, owner: CurrentOwner, service: ServiceDep, settings: SettingsDep
+    body: DomainCreate, owner: CurrentOwner, domains: DomainsDep, settings: SettingsDep
 ) -> DomainPublic:
     """Claim a domain; publish the returned token at its `verification_url`, then call `/verify`."""
-    return DomainPublic.of(service.add_domain(owner, body.domain), settings.verification_scheme)
+    return DomainPublic.of(domains.add_domain(owner, body.domain), settings.verification_scheme)
 
 
 @router.get("", response_model=list[DomainPublic])
-def list_domains(owner: CurrentOwner, service: ServiceDep, settings: SettingsDep) -> list[DomainPublic]:
-    return [DomainPublic.of(d, settings.verification_scheme) for d in service.list_domains(owner)]
+def list_domains(owner: CurrentOwner, domains: DomainsDep, settings: SettingsDep) -> list[DomainPublic]:
+    return [DomainPublic.of(d, settings.verification_scheme) for d in domains.list_domains(owner)]
 
 
 @router.post("/{domain}/verify", response_model=DomainPublic)
 def verify_domain(
-    domain: str, owner: CurrentOwner, service: ServiceDep, settings: SettingsDep
+    domain: str, owner: CurrentOwner, domains: DomainsDep, settings: SettingsDep
 ) -> DomainPublic:
     """Fetch `/.well-known/mediamanager-verification.txt` from the domain; 422 when the token is not there."""
-    return DomainPublic.of(service.verify_domain(owner, domain), settings.verification_scheme)
+    return DomainPublic.of(domains.verify_domain(owner, domain), settings.verification_scheme)

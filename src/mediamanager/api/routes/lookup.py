@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from mediamanager.api.deps import ServiceDep
+from mediamanager.api.deps import LookupDep
 from mediamanager.api.schemas import AuditReportPublic, LookupRequest, LookupResponse, RegistryInfoPublic
 from mediamanager.lookup import LookupQuery, WorkMatch
-from mediamanager.registry.service import RegistryService
+from mediamanager.registry.lookup import LookupService
 
 router = APIRouter(tags=["lookup"])
 
@@ -23,7 +23,7 @@ INLINE_BATCH = 16
 
 
 @router.post("/lookup", response_model=LookupResponse)
-async def lookup(body: LookupRequest, service: ServiceDep) -> Response:
+async def lookup(body: LookupRequest, service: LookupDep) -> Response:
     """Up to 10,000 items (sha256 and/or fingerprints) per call. Each result lists the matched works, best
     first, with score, effective preferences and evidence, and whether the claim is disputed."""
     queries = [
@@ -40,7 +40,7 @@ async def lookup(body: LookupRequest, service: ServiceDep) -> Response:
     return await run_in_threadpool(_answer, service, queries)
 
 
-def _answer(service: RegistryService, queries: list[LookupQuery]) -> Response:
+def _answer(service: LookupService, queries: list[LookupQuery]) -> Response:
     """The lookup response, serialised by hand.
 
     Matches of works that share resolved preferences share one Preferences object, so
@@ -81,14 +81,14 @@ def _answer(service: RegistryService, queries: list[LookupQuery]) -> Response:
 
 
 @router.get("/info", response_model=RegistryInfoPublic, tags=["registry"])
-def info(service: ServiceDep) -> RegistryInfoPublic:
+def info(service: LookupDep) -> RegistryInfoPublic:
     """Which registry answers: its version (audit sequence) and head hash."""
     i = service.info()
     return RegistryInfoPublic(source=i.source, version=i.version, sha256=i.sha256)
 
 
 @router.get("/audit/verify", response_model=AuditReportPublic, tags=["registry"])
-def audit_verify(service: ServiceDep) -> AuditReportPublic:
+def audit_verify(service: LookupDep) -> AuditReportPublic:
     """Check the audit log's hash chain end to end."""
     r = service.verify_audit()
     return AuditReportPublic(

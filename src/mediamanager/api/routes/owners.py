@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from mediamanager.api.deps import CurrentOwner, ServiceDep, SettingsDep
+from mediamanager.api.deps import AccountsDep, CurrentOwner, DomainsDep, SettingsDep
 from mediamanager.api.schemas import (
     OwnerCreate,
     OwnerCreated,
@@ -21,9 +21,9 @@ router = APIRouter(prefix="/owners", tags=["owners"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OwnerCreated)
-def create_owner(body: OwnerCreate, service: ServiceDep) -> OwnerCreated:
+def create_owner(body: OwnerCreate, accounts: AccountsDep) -> OwnerCreated:
     """Create an account (a person or an organisation); the answer holds its first API token, shown once."""
-    owner, token = service.create_owner(body.display_name, kind=body.kind, email=body.email)
+    owner, token = accounts.create_owner(body.display_name, kind=body.kind, email=body.email)
     return OwnerCreated(owner=OwnerPrivate.of(owner), token=TokenIssued.issued(token))
 
 
@@ -33,14 +33,14 @@ def me(owner: CurrentOwner) -> OwnerPrivate:
 
 
 @router.get("/{owner_id}", response_model=OwnerPublic)
-def get_owner(owner_id: str, service: ServiceDep) -> OwnerPublic:
-    return OwnerPublic.of(service.get_owner(owner_id))
+def get_owner(owner_id: str, accounts: AccountsDep) -> OwnerPublic:
+    return OwnerPublic.of(accounts.get_owner(owner_id))
 
 
 @router.get("/{owner_id}/signals", response_model=OwnerSignals)
 def owner_signals(
     owner_id: str,
-    service: ServiceDep,
+    domains: DomainsDep,
     settings: SettingsDep,
     domain: Annotated[str | None, Query(max_length=260)] = None,
 ) -> OwnerSignals:
@@ -48,7 +48,7 @@ def owner_signals(
     ai.txt and tdmrep.json. Unverified or unknown domains answer 404."""
     from mediamanager.registry.publish import render_signals
 
-    verified = service.verified_domains(owner_id)
+    verified = domains.verified_domains(owner_id)
     if not verified:
         raise NotFoundError(f"owner {owner_id!r} has no verified domain")
     chosen = (
@@ -57,6 +57,6 @@ def owner_signals(
     if chosen is None:
         raise NotFoundError(f"domain {domain!r} is not verified for owner {owner_id!r}")
     rendered = render_signals(
-        service.domain_preferences(owner_id, chosen.domain), agents_path=settings.agents_path
+        domains.domain_preferences(owner_id, chosen.domain), agents_path=settings.agents_path
     )
     return OwnerSignals(owner_id=owner_id, domain=chosen.domain, **rendered)

@@ -12,7 +12,7 @@
 
 Reads are public, as in the C2PA Soft Binding Resolution API. The routes read
 ``request.app.state.engine`` (schema at Alembic revision ``0003``) and, for writes,
-``request.app.state.service`` (a :class:`~mediamanager.registry.service.RegistryService`).
+``request.app.state.uow`` (a :class:`~mediamanager.registry.uow.UnitOfWork`).
 """
 
 from __future__ import annotations

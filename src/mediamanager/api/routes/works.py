@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
-from mediamanager.api.deps import CurrentOwner, ExistingWork, ServiceDep, SettingsDep
+from mediamanager.api.deps import (
+    CurrentOwner,
+    DisputesDep,
+    ExistingWork,
+    PreferencesDep,
+    SettingsDep,
+    WorksDep,
+)
 from mediamanager.api.schemas import (
     DisputePublic,
     EffectivePreferences,
@@ -19,7 +26,7 @@ from mediamanager.api.schemas import (
 )
 from mediamanager.errors import InputError, MediaTooLargeError
 from mediamanager.model import MediaType, parse_preference_spec
-from mediamanager.registry.service import WorkInput
+from mediamanager.registry.records import WorkInput
 
 router = APIRouter(prefix="/works", tags=["works"])
 
@@ -28,7 +35,7 @@ router = APIRouter(prefix="/works", tags=["works"])
 def register_fingerprints(
     body: WorkCreate,
     owner: CurrentOwner,
-    service: ServiceDep,
+    works: WorksDep,
     response: Response,
     if_exists: Annotated[str, Query(pattern="^(error|return)$")] = "error",
 ) -> WorkRegistered:
@@ -46,7 +53,7 @@ def register_fingerprints(
         size_bytes=body.size_bytes,
         preferences=None if body.preferences is None else body.preferences.to_model(),
     )
-    result = service.register_work(owner, data, if_exists=if_exists)
+    result = works.register_work(owner, data, if_exists=if_exists)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return WorkRegistered.of(result)
@@ -55,7 +62,7 @@ def register_fingerprints(
 @router.post("/upload", status_code=status.HTTP_201_CREATED, response_model=WorkRegistered)
 def register_upload(
     owner: CurrentOwner,
-    service: ServiceDep,
+    works: WorksDep,
     settings: SettingsDep,
     response: Response,
     file: Annotated[
@@ -80,7 +87,7 @@ def register_upload(
         raise MediaTooLargeError(f"upload is larger than the limit of {limit} bytes")
     if not content:
         raise InputError("the upload is empty")
-    result = service.register_content(
+    result = works.register_content(
         owner,
         content,
         filename=file.filename,
@@ -102,11 +109,11 @@ def register_upload(
 @router.get("", response_model=list[WorkPublic])
 def list_works(
     owner: CurrentOwner,
-    service: ServiceDep,
+    works: WorksDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[WorkPublic]:
-    return [WorkPublic.of(w) for w in service.list_works(owner, limit=limit, offset=offset)]
+    return [WorkPublic.of(w) for w in works.list_works(owner, limit=limit, offset=offset)]
 
 
 @router.get("/{work_id}", response_model=WorkPublic)
@@ -115,35 +122,35 @@ def get_work(work: ExistingWork) -> WorkPublic:
 
 
 @router.patch("/{work_id}", response_model=WorkPublic)
-def update_work(work: ExistingWork, body: WorkUpdate, owner: CurrentOwner, service: ServiceDep) -> WorkPublic:
-    return WorkPublic.of(service.update_work(owner, work.id, body.model_dump(exclude_unset=True)))
+def update_work(work: ExistingWork, body: WorkUpdate, owner: CurrentOwner, works: WorksDep) -> WorkPublic:
+    return WorkPublic.of(works.update_work(owner, work.id, body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/{work_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_work(work: ExistingWork, owner: CurrentOwner, service: ServiceDep) -> Response:
+def delete_work(work: ExistingWork, owner: CurrentOwner, works: WorksDep) -> Response:
     """Withdraw the claim: the work, its fingerprints, preferences and disputes are removed."""
-    service.delete_work(owner, work.id)
+    works.delete_work(owner, work.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{work_id}/preferences", response_model=EffectivePreferences)
 def effective_preferences(
-    work: ExistingWork, owner: CurrentOwner, service: ServiceDep
+    work: ExistingWork, owner: CurrentOwner, prefs: PreferencesDep
 ) -> EffectivePreferences:
     """The work's effective preferences; each rule's evidence names the level (work, collection, domain) that decided."""
-    prefs = service.work_preferences(owner, work.id)
-    return EffectivePreferences(work_id=work.id, rules=prefs.to_dict(effective=True)["rules"])
+    found = prefs.work_preferences(owner, work.id)
+    return EffectivePreferences(work_id=work.id, rules=found.to_dict(effective=True)["rules"])
 
 
 @router.put("/{work_id}/preferences", response_model=PreferencesPublic)
 def set_work_preferences(
-    work: ExistingWork, body: PreferencesIn, owner: CurrentOwner, service: ServiceDep
+    work: ExistingWork, body: PreferencesIn, owner: CurrentOwner, prefs: PreferencesDep
 ) -> PreferencesPublic:
     return PreferencesPublic.of(
-        service.set_preferences(owner, "work", work.id, body.to_model(f"work:{work.id}"))
+        prefs.set_preferences(owner, "work", work.id, body.to_model(f"work:{work.id}"))
     )
 
 
 @router.get("/{work_id}/disputes", response_model=list[DisputePublic])
-def work_disputes(work: ExistingWork, owner: CurrentOwner, service: ServiceDep) -> list[DisputePublic]:
-    return [DisputePublic.of(d) for d in service.disputes_for(owner, work_id=work.id)]
+def work_disputes(work: ExistingWork, owner: CurrentOwner, disputes: DisputesDep) -> list[DisputePublic]:
+    return [DisputePublic.of(d) for d in disputes.list_disputes(owner, work_id=work.id)]

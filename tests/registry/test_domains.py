@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from mediamanager.errors import InputError, VerificationError
-from mediamanager.registry.service import Owner, RegistryService
-from mediamanager.registry.verify import WELL_KNOWN_PATH, check_domain_token, normalise_domain
+from mediamanager.registry.domains import WELL_KNOWN_PATH, DomainService, check_domain_token, normalise_domain
+from mediamanager.registry.records import Owner
+from mediamanager.registry.uow import UnitOfWork
 
 
 class _Site:
@@ -44,19 +45,19 @@ def site() -> Iterator[_Site]:
     s.server.shutdown()
 
 
-def test_domain_is_verified_when_token_is_published(
-    service: RegistryService, alice: Owner, site: _Site
-) -> None:
-    claim = service.add_domain(alice, site.domain)
+def test_domain_is_verified_when_token_is_published(uow: UnitOfWork, alice: Owner, site: _Site) -> None:
+    claim = DomainService(uow).add_domain(alice, site.domain)
     assert not claim.verified
     with pytest.raises(VerificationError, match="404"):
-        service.verify_domain(alice, site.domain)
+        DomainService(uow).verify_domain(alice, site.domain)
     site.files[WELL_KNOWN_PATH] = (200, b"some other line\nwrong-token\n")
     with pytest.raises(VerificationError, match="does not contain"):
-        service.verify_domain(alice, site.domain)
+        DomainService(uow).verify_domain(alice, site.domain)
     site.files[WELL_KNOWN_PATH] = (200, f"# mediamanager\n{claim.token}\n".encode())
-    done = service.verify_domain(alice, site.domain)
-    assert done.verified and [d.domain for d in service.verified_domains(alice.id)] == [site.domain]
+    done = DomainService(uow).verify_domain(alice, site.domain)
+    assert done.verified and [d.domain for d in DomainService(uow).verified_domains(alice.id)] == [
+        site.domain
+    ]
 
 
 def test_verification_is_bounded(site: _Site) -> None:
@@ -70,10 +71,10 @@ def test_verification_is_bounded(site: _Site) -> None:
         check_domain_token("127.0.0.1:9", "t", scheme="http", timeout_s=1, allow_loopback=True)
 
 
-def test_bad_domain_names_are_input_errors(service: RegistryService, alice: Owner) -> None:
+def test_bad_domain_names_are_input_errors(uow: UnitOfWork, alice: Owner) -> None:
     for bad in ("", "exa mple.com", "-bad.com", "a" * 300):
         with pytest.raises(InputError):
             normalise_domain(bad)
     with pytest.raises(InputError):
-        service.add_domain(alice, "not a domain")
+        DomainService(uow).add_domain(alice, "not a domain")
     assert normalise_domain("https://Example.COM/path") == "example.com"

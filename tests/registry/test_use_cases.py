@@ -11,15 +11,21 @@ from mediamanager.errors import AuthError, ConflictError, InputError, InvalidFin
 from mediamanager.fingerprint import fingerprint_content
 from mediamanager.lookup import LookupQuery
 from mediamanager.model import Fingerprint, MediaType, Purpose, Use, parse_preference_spec
+from mediamanager.registry.accounts import AccountService
 from mediamanager.registry.client import LocalRegistryClient
-from mediamanager.registry.service import Owner, RegistryService, WorkInput
+from mediamanager.registry.disputes import DisputeService
+from mediamanager.registry.lookup import LookupService
+from mediamanager.registry.preferences import PreferenceService
+from mediamanager.registry.records import Owner, WorkInput
 from mediamanager.registry.store import upgrade_schema
 from mediamanager.registry.store.engine import MIGRATIONS_DIR
 from mediamanager.registry.store.tables import tokens, works
+from mediamanager.registry.uow import UnitOfWork
+from mediamanager.registry.works import WorkService
 
 
-def _count(service: RegistryService, table: sa.Table) -> int:
-    with service.engine.connect() as conn:
+def _count(uow: UnitOfWork, table: sa.Table) -> int:
+    with uow.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
@@ -30,9 +36,9 @@ def _input(text: str, **kw: object) -> WorkInput:
     )  # type: ignore[arg-type]
 
 
-def test_alembic_creates_schema_at_0001_and_upgrade_is_idempotent(service: RegistryService) -> None:
-    upgrade_schema(service.engine)  # second run: nothing to do, no error
-    with service.engine.connect() as conn:
+def test_alembic_creates_schema_at_0001_and_upgrade_is_idempotent(uow: UnitOfWork) -> None:
+    upgrade_schema(uow.engine)  # second run: nothing to do, no error
+    with uow.engine.connect() as conn:
         heads = MigrationContext.configure(conn).get_current_heads()
         names = set(sa.inspect(conn).get_table_names())
     script = ScriptDirectory(str(MIGRATIONS_DIR))
@@ -51,36 +57,36 @@ def test_alembic_creates_schema_at_0001_and_upgrade_is_idempotent(service: Regis
     } <= names
 
 
-def test_tokens_are_stored_hashed_and_can_be_revoked(service: RegistryService) -> None:
-    owner, token = service.create_owner("Carol")
-    assert service.authenticate(token.secret).id == owner.id
-    with service.engine.connect() as conn:
+def test_tokens_are_stored_hashed_and_can_be_revoked(uow: UnitOfWork) -> None:
+    owner, token = AccountService(uow).create_owner("Carol")
+    assert AccountService(uow).authenticate(token.secret).id == owner.id
+    with uow.engine.connect() as conn:
         stored = conn.execute(sa.select(tokens.c.token_hash)).scalars().all()
     assert token.secret not in stored and all(len(h) == 64 for h in stored)
-    second = service.create_token(owner, "laptop")
-    service.revoke_token(owner, token.info.id)
+    second = AccountService(uow).create_token(owner, "laptop")
+    AccountService(uow).revoke_token(owner, token.info.id)
     try:
-        service.authenticate(token.secret)
+        AccountService(uow).authenticate(token.secret)
         raise AssertionError("a revoked token must not authenticate")
     except AuthError as exc:
         assert "revoked" in str(exc)
-    assert service.authenticate(second.secret).id == owner.id
+    assert AccountService(uow).authenticate(second.secret).id == owner.id
     for bad in (None, "", "mm_not-a-token"):
         try:
-            service.authenticate(bad)
+            AccountService(uow).authenticate(bad)
             raise AssertionError("invalid token accepted")
         except AuthError:
             pass
 
 
-def test_register_then_exact_and_near_duplicate_lookup(service: RegistryService, alice: Owner) -> None:
+def test_register_then_exact_and_near_duplicate_lookup(uow: UnitOfWork, alice: Owner) -> None:
     text = make_text(1)
     prefs = parse_preference_spec("genai-train=deny,ai-input=allow-if:attribution")
-    reg = service.register_work(alice, _input(text, title="Essay", preferences=prefs))
+    reg = WorkService(uow).register_work(alice, _input(text, title="Essay", preferences=prefs))
     assert reg.created and reg.work.iscc.startswith("ISCC:") and reg.work.fingerprints
-    other = service.register_work(alice, _input(make_text(2), title="Other"))
+    other = WorkService(uow).register_work(alice, _input(make_text(2), title="Other"))
     copy = fingerprint_content(edit_text(text, 5).encode(), filename="copy.txt")
-    results = LocalRegistryClient(service).lookup(
+    results = LocalRegistryClient(uow).lookup(
         [
             LookupQuery("exact", sha256=reg.work.sha256),
             LookupQuery("near", media_type=MediaType.TEXT, fingerprints=copy.fingerprints),
@@ -104,32 +110,40 @@ def test_register_then_exact_and_near_duplicate_lookup(service: RegistryService,
     assert m.preferences.effective(Purpose.TDM).use is Use.UNKNOWN  # never a silent allow
 
 
-def test_another_owners_work_is_not_found(service: RegistryService, alice: Owner, bob: Owner) -> None:
-    reg = service.register_work(alice, _input(make_text(3)))
+def test_another_owners_work_is_not_found(uow: UnitOfWork, alice: Owner, bob: Owner) -> None:
+    reg = WorkService(uow).register_work(alice, _input(make_text(3)))
     for call in (
-        lambda: service.get_work(bob, reg.work.id),
-        lambda: service.update_work(bob, reg.work.id, {"title": "mine now"}),
-        lambda: service.delete_work(bob, reg.work.id),
-        lambda: service.set_preferences(bob, "work", reg.work.id, parse_preference_spec("tdm=allow")),
+        lambda: WorkService(uow).get_work(bob, reg.work.id),
+        lambda: WorkService(uow).update_work(bob, reg.work.id, {"title": "mine now"}),
+        lambda: WorkService(uow).delete_work(bob, reg.work.id),
+        lambda: PreferenceService(uow).set_preferences(
+            bob, "work", reg.work.id, parse_preference_spec("tdm=allow")
+        ),
     ):
         try:
             call()
             raise AssertionError("another owner's work must answer NotFound")
         except NotFoundError:
             pass
-    assert service.get_work(alice, reg.work.id).title == ""
+    assert WorkService(uow).get_work(alice, reg.work.id).title == ""
 
 
-def test_most_specific_level_wins_with_evidence(service: RegistryService, alice: Owner) -> None:
-    service.set_preferences(alice, "domain", "example.com", parse_preference_spec("tdm=deny,search=allow"))
-    service.set_preferences(alice, "domain", "example.com/photos/*", parse_preference_spec("search=deny"))
-    service.set_preferences(alice, "collection", "poems", parse_preference_spec("ai-input=allow"))
-    reg = service.register_work(
+def test_most_specific_level_wins_with_evidence(uow: UnitOfWork, alice: Owner) -> None:
+    PreferenceService(uow).set_preferences(
+        alice, "domain", "example.com", parse_preference_spec("tdm=deny,search=allow")
+    )
+    PreferenceService(uow).set_preferences(
+        alice, "domain", "example.com/photos/*", parse_preference_spec("search=deny")
+    )
+    PreferenceService(uow).set_preferences(
+        alice, "collection", "poems", parse_preference_spec("ai-input=allow")
+    )
+    reg = WorkService(uow).register_work(
         alice,
         _input(make_text(4), collection="poems", source_urls=("https://example.com/photos/1.html",)),
     )
-    service.set_preferences(alice, "work", reg.work.id, parse_preference_spec("ai-input=deny"))
-    eff = service.work_preferences(alice, reg.work.id)
+    PreferenceService(uow).set_preferences(alice, "work", reg.work.id, parse_preference_spec("ai-input=deny"))
+    eff = PreferenceService(uow).work_preferences(alice, reg.work.id)
     assert eff.effective(Purpose.AI_INPUT).use is Use.DENY
     assert eff.effective(Purpose.AI_INPUT).evidence[0].location == f"work:{reg.work.id}"
     assert eff.effective(Purpose.SEARCH).use is Use.DENY
@@ -137,54 +151,52 @@ def test_most_specific_level_wins_with_evidence(service: RegistryService, alice:
     assert eff.effective(Purpose.TDM).evidence[0].location == "domain:example.com"
     assert eff.effective(Purpose.GENAI_TRAIN).use is Use.DENY  # tdm deny nests down
     # Removing the work level lets the collection level decide.
-    service.delete_preferences(alice, "work", reg.work.id)
-    eff = service.work_preferences(alice, reg.work.id)
+    PreferenceService(uow).delete_preferences(alice, "work", reg.work.id)
+    eff = PreferenceService(uow).work_preferences(alice, reg.work.id)
     assert eff.effective(Purpose.AI_INPUT).use is Use.ALLOW
     assert eff.effective(Purpose.AI_INPUT).evidence[0].source == "registry:collection"
 
 
 def test_conflicting_claims_are_disputed_and_visible_to_both(
-    service: RegistryService, alice: Owner, bob: Owner
+    uow: UnitOfWork, alice: Owner, bob: Owner
 ) -> None:
     text = make_text(6)
-    a = service.register_work(alice, _input(text))
-    b = service.register_work(bob, _input(text))  # exact copy
-    c = service.register_work(bob, _input(edit_text(make_text(7), 1, rate=0.0, keep=1.0)))
-    near = service.register_work(
+    a = WorkService(uow).register_work(alice, _input(text))
+    b = WorkService(uow).register_work(bob, _input(text))  # exact copy
+    c = WorkService(uow).register_work(bob, _input(edit_text(make_text(7), 1, rate=0.0, keep=1.0)))
+    near = WorkService(uow).register_work(
         alice, _input(edit_text(make_text(7), 2, rate=0.0, keep=0.98))
     )  # near-duplicate
     assert b.disputes and b.disputes[0].other_owner_name == "Alice" and b.disputes[0].kind == "sha256"
-    assert [d.other_work_id for d in service.disputes_for(alice, work_id=a.work.id)] == [b.work.id]
-    assert service.get_work(alice, a.work.id).status == "disputed"
+    assert [d.other_work_id for d in DisputeService(uow).list_disputes(alice, work_id=a.work.id)] == [
+        b.work.id
+    ]
+    assert WorkService(uow).get_work(alice, a.work.id).status == "disputed"
     assert (
         near.disputes and near.disputes[0].other_work_id == c.work.id and near.disputes[0].kind == "minhash"
     )
-    [res] = service.lookup([LookupQuery("q", sha256=a.work.sha256)])
+    [res] = LookupService(uow).lookup([LookupQuery("q", sha256=a.work.sha256)])
     assert {m.work_id for m in res.matches} == {a.work.id, b.work.id}
     assert all(m.disputed and set(m.claimants) == {alice.id, bob.id} for m in res.matches)
-    service.delete_work(bob, b.work.id)  # Bob withdraws: Alice's claim is no longer disputed
-    assert service.get_work(alice, a.work.id).status == "active"
-    assert service.disputes_for(alice, work_id=a.work.id) == []
+    WorkService(uow).delete_work(bob, b.work.id)  # Bob withdraws: Alice's claim is no longer disputed
+    assert WorkService(uow).get_work(alice, a.work.id).status == "active"
+    assert DisputeService(uow).list_disputes(alice, work_id=a.work.id) == []
 
 
-def test_same_owner_registering_twice_is_a_conflict_or_idempotent(
-    service: RegistryService, alice: Owner
-) -> None:
+def test_same_owner_registering_twice_is_a_conflict_or_idempotent(uow: UnitOfWork, alice: Owner) -> None:
     data = _input(make_text(8))
-    first = service.register_work(alice, data)
+    first = WorkService(uow).register_work(alice, data)
     try:
-        service.register_work(alice, data)
+        WorkService(uow).register_work(alice, data)
         raise AssertionError("duplicate registration must conflict")
     except ConflictError:
         pass
-    again = service.register_work(alice, data, if_exists="return")
+    again = WorkService(uow).register_work(alice, data, if_exists="return")
     assert not again.created and again.work.id == first.work.id
-    assert _count(service, works) == 1
+    assert _count(uow, works) == 1
 
 
-def test_malformed_fingerprints_are_rejected_without_partial_write(
-    service: RegistryService, alice: Owner
-) -> None:
+def test_malformed_fingerprints_are_rejected_without_partial_write(uow: UnitOfWork, alice: Owner) -> None:
     good = _input(make_text(9))
     bad_inputs = [
         WorkInput(MediaType.TEXT, sha256="xyz"),
@@ -194,36 +206,36 @@ def test_malformed_fingerprints_are_rejected_without_partial_write(
         ),
         WorkInput(MediaType.TEXT, sha256=good.sha256, fingerprints=(Fingerprint("pdq", "ab" * 32),)),
     ]
-    before = service.audit_entries(limit=10_000)
+    before = LookupService(uow).audit_entries(limit=10_000)
     for data in bad_inputs:
         try:
-            service.register_work(alice, data)
+            WorkService(uow).register_work(alice, data)
             raise AssertionError(f"accepted malformed input {data}")
         except InvalidFingerprintError:
             pass
-    assert _count(service, works) == 0
-    assert len(service.audit_entries(limit=10_000)) == len(before)
+    assert _count(uow, works) == 0
+    assert len(LookupService(uow).audit_entries(limit=10_000)) == len(before)
 
 
-def test_lookup_batch_limit_and_bad_sha(service: RegistryService) -> None:
-    service.settings.max_lookup_batch = 5
+def test_lookup_batch_limit_and_bad_sha(uow: UnitOfWork) -> None:
+    uow.settings.max_lookup_batch = 5
     try:
-        service.lookup([LookupQuery(str(i), sha256="0" * 64) for i in range(6)])
+        LookupService(uow).lookup([LookupQuery(str(i), sha256="0" * 64) for i in range(6)])
         raise AssertionError("oversized batch accepted")
     except InputError:
         pass
     try:
-        service.lookup([LookupQuery("x", sha256="nothex")])
+        LookupService(uow).lookup([LookupQuery("x", sha256="nothex")])
         raise AssertionError("bad sha accepted")
     except InvalidFingerprintError:
         pass
-    client_results = LocalRegistryClient(service).lookup(
+    client_results = LocalRegistryClient(uow).lookup(
         [LookupQuery(str(i), sha256="0" * 64) for i in range(12)]
     )
     assert len(client_results) == 12  # the in-process client splits big batches
 
 
-def test_index_loads_works_whole_across_batches(service: RegistryService, alice: Owner) -> None:
+def test_index_loads_works_whole_across_batches(uow: UnitOfWork, alice: Owner) -> None:
     from mediamanager.registry.matching import NearDuplicateIndex
 
     parts = [fingerprint_content(make_text(60 + i).encode(), filename="p.txt") for i in range(6)]
@@ -235,11 +247,13 @@ def test_index_loads_works_whole_across_batches(service: RegistryService, alice:
             Fingerprint(b.fingerprints[0].kind, b.fingerprints[0].value, b.fingerprints[0].size, 1),
         )
         ids.append(
-            service.register_work(alice, WorkInput(MediaType.TEXT, a.sha256, fingerprints=fps)).work.id
+            WorkService(uow)
+            .register_work(alice, WorkInput(MediaType.TEXT, a.sha256, fingerprints=fps))
+            .work.id
         )
     for batch in (1, 3, 5, 100):
         index = NearDuplicateIndex()
-        with service.engine.connect() as conn:
+        with uow.engine.connect() as conn:
             index.sync(conn, batch=batch)
         for k, wid in enumerate(ids):
             for p in (parts[2 * k], parts[2 * k + 1]):

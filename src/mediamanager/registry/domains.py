@@ -1,0 +1,176 @@
+"""Domains: an owner claims a domain, publishes a token, and the registry verifies it.
+
+The owner publishes the token at ``/.well-known/mediamanager-verification.txt``. The registry
+fetches ``{scheme}://{domain}/.well-known/mediamanager-verification.txt`` with httpx, without
+following redirects (a redirect could hand the proof to another host), within a timeout, reading
+at most ``max_bytes``. The claim is verified when one line of the file, stripped, equals the token
+the registry issued for that owner and domain.
+
+Before connecting, the host passes :func:`mediamanager.netguard.public_address` (SSRF guard); the
+connection then goes to the checked address itself (``Host`` and TLS SNI still name the domain).
+``allow_loopback`` (``Settings.verification_allow_loopback``) admits loopback for tests and development only.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from mediamanager.errors import InputError, NotFoundError, VerificationError
+from mediamanager.netguard import public_address
+from mediamanager.registry.preferences import pref_record
+from mediamanager.registry.records import DomainRecord, Owner, PreferenceRecord
+from mediamanager.registry.store.tables import domains, preferences
+from mediamanager.registry.uow import UnitOfWork, new_id
+
+__all__ = [
+    "WELL_KNOWN_PATH",
+    "DomainService",
+    "check_domain_token",
+    "normalise_domain",
+    "verification_url",
+]
+
+
+WELL_KNOWN_PATH = "/.well-known/mediamanager-verification.txt"
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$"
+)
+
+
+def normalise_domain(domain: str) -> str:
+    """``https://Example.COM/`` -> ``example.com`` (a port is kept); anything else is an :class:`InputError`."""
+    d = domain.strip().lower()
+    if "://" in d:
+        d = d.split("://", 1)[1]
+    d = d.split("/", 1)[0]
+    if not _DOMAIN.match(d):
+        raise InputError(f"not a domain name: {domain[:100]!r}")
+    return d
+
+
+def verification_url(domain: str, scheme: str = "https") -> str:
+    return f"{scheme}://{normalise_domain(domain)}{WELL_KNOWN_PATH}"
+
+
+def check_domain_token(
+    domain: str,
+    token: str,
+    *,
+    scheme: str = "https",
+    timeout_s: float = 5.0,
+    max_bytes: int = 4096,
+    allow_loopback: bool = False,
+) -> None:
+    """Raise :class:`VerificationError` unless the domain serves ``token`` at the well-known path."""
+    url = verification_url(domain, scheme)
+    name = normalise_domain(domain)
+    host, _, port = name.partition(":")
+    ip = public_address(
+        host, int(port) if port else (443 if scheme == "https" else 80), allow_loopback=allow_loopback
+    )
+    pinned = f"{scheme}://{f'[{ip}]' if ':' in ip else ip}{':' + port if port else ''}{WELL_KNOWN_PATH}"
+    try:
+        with (
+            httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False) as client,
+            client.stream(
+                "GET",
+                pinned,
+                headers={"User-Agent": "mediamanager-verifier", "Host": name},
+                extensions={"sni_hostname": host},
+            ) as resp,
+        ):
+            if resp.status_code != 200:
+                raise VerificationError(
+                    f"{url} answered HTTP {resp.status_code}; expected 200 with the token"
+                )
+            body = b""
+            for chunk in resp.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise VerificationError(f"{url} is larger than {max_bytes} bytes")
+    except httpx.HTTPError as exc:
+        raise VerificationError(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from None
+    lines = {line.strip() for line in body.decode("utf-8", "replace").splitlines()}
+    if token not in lines:
+        raise VerificationError(f"{url} does not contain the verification token")
+
+
+def _domain(row: Any) -> DomainRecord:
+    return DomainRecord(row.id, row.owner_id, row.domain, row.token, row.created_at, row.verified_at)
+
+
+class DomainService:
+    """Claim, list and verify domains; read an owner's preferences on a domain."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def add_domain(self, owner: Owner, domain: str) -> DomainRecord:
+        """Claim a domain: returns the token to publish at ``/.well-known/mediamanager-verification.txt``."""
+        name = normalise_domain(domain)
+        with self.uow.write(owner.id) as tx:
+            row = tx.conn.execute(
+                sa.select(domains).where(domains.c.owner_id == owner.id, domains.c.domain == name)
+            ).first()
+            if row is not None:
+                return _domain(row)
+            rec = DomainRecord(
+                new_id(), owner.id, name, "mm-verify-" + secrets.token_hex(16), self.uow.now(), None
+            )
+            tx.conn.execute(sa.insert(domains).values(**rec.__dict__))
+            tx.log("domain.claim", "domain", rec.id, owner_id=owner.id, domain=name)
+            return rec
+
+    def list_domains(self, owner: Owner) -> list[DomainRecord]:
+        with self.uow.read() as conn:
+            rows = conn.execute(
+                sa.select(domains).where(domains.c.owner_id == owner.id).order_by(domains.c.domain)
+            ).all()
+        return [_domain(r) for r in rows]
+
+    def verified_domains(self, owner_id: str) -> list[DomainRecord]:
+        with self.uow.read() as conn:
+            rows = conn.execute(
+                sa.select(domains)
+                .where(domains.c.owner_id == owner_id, domains.c.verified_at.is_not(None))
+                .order_by(domains.c.domain)
+            ).all()
+        return [_domain(r) for r in rows]
+
+    def verify_domain(self, owner: Owner, domain: str) -> DomainRecord:
+        """Fetch the domain's verification file; mark the claim verified when it holds the token."""
+        name = normalise_domain(domain)
+        with self.uow.read() as conn:
+            row = conn.execute(
+                sa.select(domains).where(domains.c.owner_id == owner.id, domains.c.domain == name)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no claim on domain {name!r}; add it first")
+        check_domain_token(
+            name,
+            row.token,
+            scheme=self.uow.settings.verification_scheme,
+            timeout_s=self.uow.settings.verification_timeout_s,
+            max_bytes=self.uow.settings.verification_max_bytes,
+            allow_loopback=self.uow.settings.verification_allow_loopback,
+        )
+        with self.uow.write(owner.id) as tx:
+            now = self.uow.now()
+            tx.conn.execute(sa.update(domains).where(domains.c.id == row.id).values(verified_at=now))
+            tx.log("domain.verify", "domain", row.id, owner_id=owner.id, domain=name)
+        return DomainRecord(row.id, row.owner_id, row.domain, row.token, row.created_at, now)
+
+    def domain_preferences(self, owner_id: str, domain: str) -> list[PreferenceRecord]:
+        """The owner's domain-level preferences whose pattern is on ``domain``."""
+        with self.uow.read() as conn:
+            rows = conn.execute(
+                sa.select(preferences).where(
+                    preferences.c.owner_id == owner_id, preferences.c.scope == "domain"
+                )
+            ).all()
+        return [pref_record(r) for r in rows if r.target.split("/", 1)[0] == domain.split(":")[0]]

@@ -1,0 +1,79 @@
+"""The registry's public export: every work's public fields and every owner's public name, streamed in order.
+
+:func:`mediamanager.registry.snapshot.export_snapshot` writes what this reads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from mediamanager.lookup import RegistryInfo
+from mediamanager.model import Fingerprint, Preferences
+from mediamanager.registry.accounts import owner_from_row
+from mediamanager.registry.disputes import claimants
+from mediamanager.registry.lookup import LookupService
+from mediamanager.registry.preferences import effective_for_rows
+from mediamanager.registry.records import Owner
+from mediamanager.registry.store.tables import fingerprints, owners, works
+from mediamanager.registry.uow import UnitOfWork, chunks
+
+__all__ = ["ExportReader"]
+
+
+class ExportReader:
+    """Reads what a snapshot may hold: public work fields, effective preferences, claimants, owners' names."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def info(self) -> RegistryInfo:
+        return LookupService(self.uow).info()
+
+    def iter_public_works(
+        self, *, batch: int = 5000
+    ) -> Iterator[tuple[Any, tuple[Fingerprint, ...], Preferences, tuple[str, ...]]]:
+        """Every work's public fields, matching fingerprints, effective preferences and claimants, in id order."""
+        last = ""
+        while True:
+            with self.uow.read() as conn:
+                rows = conn.execute(
+                    sa.select(
+                        works.c.id,
+                        works.c.owner_id,
+                        works.c.media_type,
+                        works.c.title,
+                        works.c.sha256,
+                        works.c.iscc,
+                        works.c.status,
+                        works.c.collection,
+                        works.c.source_urls,
+                    )
+                    .where(works.c.id > last)
+                    .order_by(works.c.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    return
+                ids = [r.id for r in rows]
+                fps: dict[str, list[Fingerprint]] = defaultdict(list)
+                for chunk in chunks(ids):
+                    for f in conn.execute(
+                        sa.select(fingerprints)
+                        .where(fingerprints.c.work_id.in_(chunk))
+                        .order_by(fingerprints.c.id)
+                    ):
+                        fps[f.work_id].append(Fingerprint(f.kind, f.value, f.size, f.part))
+                prefs = effective_for_rows(conn, rows)
+                claimed = claimants(conn, [r.id for r in rows if r.status == "disputed"])
+            for r in rows:
+                yield r, tuple(fps.get(r.id, ())), prefs[r.id], claimed.get(r.id, ())
+            last = rows[-1].id
+
+    def iter_owners(self) -> Iterable[Owner]:
+        with self.uow.read() as conn:
+            rows = conn.execute(sa.select(owners).order_by(owners.c.id)).all()
+        return [owner_from_row(r) for r in rows]
