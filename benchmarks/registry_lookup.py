@@ -6,7 +6,7 @@ What it does, per backend:
 2. bulk-loads ``--works`` works (default 1,000,000) from 1,000 owners, each owner
    with a collection-level preference document and 1 % of works with a work-level
    one: ``executemany`` batches on SQLite, ``COPY`` on PostgreSQL;
-3. in process: times ``RegistryService.lookup`` for batches of 1, 100 and 10,000
+3. in process: times ``LookupService.lookup`` for batches of 1, 100 and 10,000
    sha256 items (half of them registered) next to the anchor, the bare indexed
    ``SELECT id FROM works WHERE sha256 IN (...)`` the uow starts with, and
    reports the ratio (the cost of building matches with effective preferences);

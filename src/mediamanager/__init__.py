@@ -20,7 +20,6 @@ from mediamanager.model import (
     Purpose,
     Rule,
     Use,
-    Work,
     combine_rules,
     parse_preference_spec,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "Purpose",
     "Rule",
     "Use",
-    "Work",
     "__version__",
     "combine_rules",
     "parse_preference_spec",

@@ -45,7 +45,6 @@ __all__ = [
     "Purpose",
     "Rule",
     "Use",
-    "Work",
     "combine_rules",
     "parse_preference_spec",
     "utcnow",
@@ -486,22 +485,6 @@ class Match:
     key: str
     score: float
     kind: str
-
-
-@dataclass(frozen=True)
-class Work:
-    """A registered work, as the rest of the system sees it."""
-
-    id: str
-    owner_id: str
-    media_type: MediaType
-    title: str = ""
-    creator: str = ""
-    aliases: tuple[str, ...] = ()
-    source_urls: tuple[str, ...] = ()
-    sha256: str = ""
-    iscc: str = ""
-    fingerprints: tuple[Fingerprint, ...] = ()
 
 
 class Outcome(StrEnum):
