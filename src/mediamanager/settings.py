@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         le=1.0,
         description="Near-duplicate score from which two owners' claims are disputed.",
     )
+    dispute_response_days: float = Field(
+        default=30,
+        gt=0,
+        description="Days the later registrant has to answer a dispute with evidence before it lapses.",
+    )
 
     verification_scheme: str = Field(
         default="https", pattern="^https?$", description="Scheme used to fetch a domain's token."

@@ -182,6 +182,30 @@ def register(app: typer.Typer) -> None:
         """
         _print_json(_Api(registry, token).call("GET", "/owners/me"))
 
+    @owners_app.command("operator")
+    def owners_operator(
+        owner_id: str = typer.Argument(..., help="The owner's id."),
+        revoke: bool = typer.Option(False, "--revoke", help="Withdraw the role instead."),
+        db: str = typer.Option(None, "--db", help="Database URL (default: env MEDIAMANAGER_DB_URL)."),
+    ) -> None:
+        """Grant (or --revoke) the registry-operator role, which may resolve any dispute; runs on the database.
+
+        Example: mediamanager owners operator 3f2a... --db postgresql+psycopg://localhost/registry
+        """
+        from mediamanager.errors import MediaManagerError
+        from mediamanager.registry.accounts import AccountService
+        from mediamanager.registry.store import make_engine, upgrade_schema
+        from mediamanager.registry.uow import UnitOfWork
+
+        settings = _settings(db_url=db)
+        try:
+            engine = make_engine(settings.db_url)
+            upgrade_schema(engine)
+            owner = AccountService(UnitOfWork(engine, settings)).set_operator(owner_id, not revoke)
+        except MediaManagerError as exc:
+            raise _fail(str(exc)) from None
+        typer.echo(f"owner {owner.id} ({owner.display_name}): operator {'yes' if owner.operator else 'no'}")
+
     # ----------------------------------------------------------------- tokens
     @tokens_app.command("create")
     def tokens_create(

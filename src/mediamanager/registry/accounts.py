@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mediamanager.errors import AuthError, InputError, NotFoundError
+from mediamanager.errors import AuthError, ConflictError, InputError, NotFoundError
 from mediamanager.registry.records import NewToken, Owner, TokenInfo, clean_text
 from mediamanager.registry.store.tables import owners, tokens
 from mediamanager.registry.uow import Tx, UnitOfWork, new_id
@@ -26,7 +26,7 @@ def hash_token(secret: str) -> str:
 
 
 def owner_from_row(row: Any) -> Owner:
-    return Owner(row.id, row.kind, row.display_name, row.email, row.created_at)
+    return Owner(row.id, row.kind, row.display_name, row.email, row.created_at, bool(row.operator))
 
 
 def _token(row: Any) -> TokenInfo:
@@ -98,6 +98,17 @@ class AccountService:
             raise NotFoundError(f"no owner {owner_id!r}")
         return owner_from_row(row)
 
+    def set_operator(self, owner_id: str, operator: bool = True, *, actor: str = "cli") -> Owner:
+        """Grant or withdraw the registry-operator role (settles any dispute); run against the database, not the API."""
+        with self.uow.write(actor) as tx:
+            found = tx.conn.execute(sa.select(owners.c.id).where(owners.c.id == owner_id)).first()
+            if found is None:
+                raise NotFoundError(f"no owner {owner_id!r}")
+            tx.conn.execute(sa.update(owners).where(owners.c.id == owner_id).values(operator=operator))
+            tx.log("owner.operator", "owner", owner_id, operator=operator)
+            row = tx.conn.execute(sa.select(owners).where(owners.c.id == owner_id)).one()
+        return owner_from_row(row)
+
     def create_token(self, owner: Owner, label: str = "") -> NewToken:
         with self.uow.write(owner.id) as tx:
             return self._issue_token(tx, owner.id, label)
@@ -117,6 +128,16 @@ class AccountService:
             if row is None:
                 raise NotFoundError(f"no token {token_id!r}")
             if row.revoked_at is None:
+                active = tx.conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(tokens)
+                    .where(tokens.c.owner_id == owner.id, tokens.c.revoked_at.is_(None))
+                ).scalar_one()
+                if active <= 1:
+                    # There is no other way back into an account: refuse rather than lock it for good.
+                    raise ConflictError(
+                        "this is your last active token; create another (POST /tokens) before revoking it"
+                    )
                 now = self.uow.now()
                 tx.conn.execute(sa.update(tokens).where(tokens.c.id == token_id).values(revoked_at=now))
                 tx.log("token.revoke", "token", token_id, owner_id=owner.id)

@@ -1,66 +1,219 @@
-"""Disputes: two owners claiming the same content (opened on registration), seen by the two parties."""
+"""Disputes: two owners claiming the same content, opened on registration and settled by the parties or an operator."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
+from mediamanager.errors import ConflictError, InputError, NotFoundError
 from mediamanager.registry.matching import EXACT_KINDS
-from mediamanager.registry.records import DisputeRecord, Owner, WorkInput
+from mediamanager.registry.records import DisputeRecord, Owner, WorkInput, clean_text
 from mediamanager.registry.store.tables import disputes, owners, works
 from mediamanager.registry.uow import CHUNK, Tx, UnitOfWork, chunks, new_id
 
-__all__ = ["DisputeService", "claimants", "open_disputes"]
+__all__ = [
+    "OUTCOMES",
+    "DisputeService",
+    "dispute_state",
+    "live_claimants",
+    "open_disputes",
+    "refresh_work_status",
+]
+
+
+OUTCOMES = ("earlier", "later", "shared")
+_LIVE = ("open", "answered")
+_EVIDENCE_LIMIT = 10_000
+
+
+def dispute_state(status: str, deadline_at: datetime | None, now: datetime) -> str:
+    """The state a reader sees: a stored ``open`` dispute past its deadline has ``lapsed``."""
+    if status == "open" and deadline_at is not None and now > deadline_at:
+        return "lapsed"
+    return status
 
 
 class DisputeService:
-    """What each party sees of the disputes on its works."""
+    """The dispute lifecycle, as the two parties (and registry operators) see and drive it.
+
+    ``work_a`` is the later registration, ``work_b`` the earlier one. The later registrant answers
+    with evidence within ``settings.dispute_response_days``; unanswered, the dispute lapses (when
+    read) and the earlier claim stands. Either party may add evidence, withdraw its own claim (the
+    other side's claim stands), or propose an outcome; the dispute is resolved when both parties
+    propose the same outcome, or at once when an operator resolves it. Anyone else gets
+    :class:`NotFoundError`, exactly as for a missing dispute.
+    """
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
 
     def list_disputes(self, owner: Owner, *, work_id: str | None = None) -> list[DisputeRecord]:
-        """Open disputes on the owner's works (optionally one work), seen from the owner's side."""
-        mine = works.alias("mine")
-        theirs = works.alias("theirs")
+        """Disputes on the owner's works (optionally one work), in every state, seen from the owner's side."""
+        now = self.uow.now()
         out: list[DisputeRecord] = []
         with self.uow.read() as conn:
-            for mine_col, theirs_col in (
-                (disputes.c.work_a, disputes.c.work_b),
-                (disputes.c.work_b, disputes.c.work_a),
-            ):
-                q = (
-                    sa.select(
-                        disputes,
-                        mine.c.id.label("my_work"),
-                        theirs.c.id.label("their_work"),
-                        owners.c.id.label("their_owner"),
-                        owners.c.display_name,
-                    )
-                    .join(mine, mine.c.id == mine_col)
-                    .join(theirs, theirs.c.id == theirs_col)
-                    .join(owners, owners.c.id == theirs.c.owner_id)
-                    .where(mine.c.owner_id == owner.id)
+            for side in ("a", "b"):
+                mine = disputes.c.work_a if side == "a" else disputes.c.work_b
+                q = _party_query(conn).where(
+                    _works_a.c.owner_id == owner.id if side == "a" else _works_b.c.owner_id == owner.id
                 )
                 if work_id is not None:
-                    q = q.where(mine.c.id == work_id)
-                for r in conn.execute(q):
-                    out.append(
-                        DisputeRecord(
-                            r.id,
-                            r.my_work,
-                            r.their_work,
-                            r.their_owner,
-                            r.display_name,
-                            r.kind,
-                            r.score,
-                            r.created_at,
-                        )
-                    )
+                    q = q.where(mine == work_id)
+                out.extend(_record(r, "later" if side == "a" else "earlier", now) for r in conn.execute(q))
         return sorted(out, key=lambda d: (d.created_at, d.id))
+
+    def get_dispute(self, owner: Owner, dispute_id: str) -> DisputeRecord:
+        with self.uow.read() as conn:
+            row, role = _visible(conn, owner, dispute_id)
+        return _record(row, role, self.uow.now())
+
+    def respond(self, owner: Owner, dispute_id: str, evidence: str) -> DisputeRecord:
+        """Add the party's evidence; the later registrant's answer stops the dispute from lapsing."""
+        text = clean_text(evidence, "evidence", _EVIDENCE_LIMIT)
+        if not text:
+            raise InputError("evidence must not be empty")
+        with self.uow.write(owner.id) as tx:
+            _row, role = self._live_for_party(tx, owner, dispute_id)
+            values: dict[str, Any] = {"evidence_a" if role == "later" else "evidence_b": text}
+            if role == "later":
+                values["status"] = "answered"
+            tx.conn.execute(sa.update(disputes).where(disputes.c.id == dispute_id).values(**values))
+            tx.log("dispute.respond", "dispute", dispute_id, owner_id=owner.id, role=role, evidence=text)
+            return self._reread(tx, owner, dispute_id)
+
+    def withdraw(self, owner: Owner, dispute_id: str) -> DisputeRecord:
+        """Withdraw the party's own claim in this dispute: the other side's claim stands."""
+        with self.uow.write(owner.id) as tx:
+            row, role = self._live_for_party(tx, owner, dispute_id)
+            outcome = "earlier" if role == "later" else "later"
+            self._close(tx, row, "withdrawn", outcome, owner.id)
+            tx.log("dispute.withdraw", "dispute", dispute_id, owner_id=owner.id, role=role, outcome=outcome)
+            return self._reread(tx, owner, dispute_id)
+
+    def resolve(self, owner: Owner, dispute_id: str, outcome: str) -> DisputeRecord:
+        """Propose an outcome (a party: resolved once both agree) or decide it (an operator)."""
+        if outcome not in OUTCOMES:
+            raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+        with self.uow.write(owner.id) as tx:
+            row, role = _visible(tx.conn, owner, dispute_id)
+            if role == "operator":
+                if row.status not in _LIVE:
+                    raise ConflictError(f"dispute {dispute_id} is already {row.status}")
+                self._close(tx, row, "resolved", outcome, owner.id)
+                tx.log("dispute.resolve", "dispute", dispute_id, operator_id=owner.id, outcome=outcome)
+                return self._reread(tx, owner, dispute_id)
+            row, role = self._live_for_party(tx, owner, dispute_id)
+            mine, theirs = (
+                ("proposal_a", row.proposal_b) if role == "later" else ("proposal_b", row.proposal_a)
+            )
+            tx.conn.execute(sa.update(disputes).where(disputes.c.id == dispute_id).values(**{mine: outcome}))
+            tx.log("dispute.propose", "dispute", dispute_id, owner_id=owner.id, role=role, outcome=outcome)
+            if theirs == outcome:
+                self._close(tx, row, "resolved", outcome, owner.id)
+                tx.log("dispute.resolve", "dispute", dispute_id, owner_id=owner.id, outcome=outcome)
+            return self._reread(tx, owner, dispute_id)
+
+    def _live_for_party(self, tx: Tx, owner: Owner, dispute_id: str) -> tuple[Any, str]:
+        row, role = _visible(tx.conn, owner, dispute_id)
+        if role == "operator":
+            raise ConflictError("an operator who is not a party can only resolve a dispute")
+        state = dispute_state(row.status, row.deadline_at, self.uow.now())
+        if state not in _LIVE:
+            raise ConflictError(f"dispute {dispute_id} is {state}; it can no longer change")
+        return row, role
+
+    def _close(self, tx: Tx, row: Any, status: str, outcome: str, by: str) -> None:
+        now = self.uow.now()
+        tx.conn.execute(
+            sa.update(disputes)
+            .where(disputes.c.id == row.id)
+            .values(status=status, outcome=outcome, closed_at=now, closed_by=by)
+        )
+        refresh_work_status(tx.conn, [row.work_a, row.work_b], now)
+
+    def _reread(self, tx: Tx, owner: Owner, dispute_id: str) -> DisputeRecord:
+        row, role = _visible(tx.conn, owner, dispute_id)
+        return _record(row, role, self.uow.now())
+
+
+_works_a = works.alias("wa")
+_works_b = works.alias("wb")
+_owners_a = owners.alias("oa")
+_owners_b = owners.alias("ob")
+
+
+def _party_query(conn: sa.Connection) -> Any:
+    return (
+        sa.select(
+            disputes,
+            _works_a.c.owner_id.label("owner_a"),
+            _works_b.c.owner_id.label("owner_b"),
+            _owners_a.c.display_name.label("name_a"),
+            _owners_b.c.display_name.label("name_b"),
+        )
+        .join(_works_a, _works_a.c.id == disputes.c.work_a)
+        .join(_works_b, _works_b.c.id == disputes.c.work_b)
+        .join(_owners_a, _owners_a.c.id == _works_a.c.owner_id)
+        .join(_owners_b, _owners_b.c.id == _works_b.c.owner_id)
+    )
+
+
+def _visible(conn: sa.Connection, owner: Owner, dispute_id: str) -> tuple[Any, str]:
+    """The dispute row and the caller's role in it; :class:`NotFoundError` for anyone but the parties and operators."""
+    row = conn.execute(_party_query(conn).where(disputes.c.id == dispute_id)).first()
+    if row is not None:
+        if row.owner_a == owner.id:
+            return row, "later"
+        if row.owner_b == owner.id:
+            return row, "earlier"
+        if owner.operator:
+            return row, "operator"
+    raise NotFoundError(f"no dispute {dispute_id!r}")
+
+
+def _record(r: Any, role: str, now: datetime) -> DisputeRecord:
+    mine_a = role in ("later", "operator")  # an operator reads it from the later registration's side
+    return DisputeRecord(
+        id=r.id,
+        work_id=r.work_a if mine_a else r.work_b,
+        other_work_id=r.work_b if mine_a else r.work_a,
+        other_owner_id=r.owner_b if mine_a else r.owner_a,
+        other_owner_name=r.name_b if mine_a else r.name_a,
+        kind=r.kind,
+        score=r.score,
+        created_at=r.created_at,
+        role=role,
+        state=dispute_state(r.status, r.deadline_at, now),
+        deadline_at=r.deadline_at,
+        my_evidence=r.evidence_a if mine_a else r.evidence_b,
+        their_evidence=r.evidence_b if mine_a else r.evidence_a,
+        my_proposal=r.proposal_a if mine_a else r.proposal_b,
+        their_proposal=r.proposal_b if mine_a else r.proposal_a,
+        outcome=r.outcome,
+        closed_at=r.closed_at,
+    )
+
+
+def refresh_work_status(conn: sa.Connection, work_ids: Sequence[str], now: datetime) -> None:
+    """A work is stored ``disputed`` while any of its disputes is open or answered, ``active`` otherwise."""
+    for work_id in set(work_ids):
+        live = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(disputes)
+            .where(
+                sa.or_(disputes.c.work_a == work_id, disputes.c.work_b == work_id),
+                disputes.c.status.in_(_LIVE),
+            )
+        ).scalar_one()
+        conn.execute(
+            sa.update(works)
+            .where(works.c.id == work_id)
+            .values(status="disputed" if live else "active", updated_at=now)
+        )
 
 
 def open_disputes(
@@ -95,37 +248,61 @@ def open_disputes(
                     rivals[m.key] = (m.kind, float(m.score))
     if not rivals:
         return
+    deadline = now + timedelta(days=settings.dispute_response_days)
     for other, (kind, score) in rivals.items():
         dispute_id = new_id()
         tx.conn.execute(
             sa.insert(disputes).values(
-                id=dispute_id, work_a=work_id, work_b=other, kind=kind, score=score, created_at=now
+                id=dispute_id,
+                work_a=work_id,
+                work_b=other,
+                kind=kind,
+                score=score,
+                created_at=now,
+                status="open",
+                deadline_at=deadline,
             )
         )
-        tx.log("claim.dispute", "dispute", dispute_id, work_a=work_id, work_b=other, kind=kind, score=score)
+        tx.log(
+            "claim.dispute",
+            "dispute",
+            dispute_id,
+            work_a=work_id,
+            work_b=other,
+            kind=kind,
+            score=score,
+            deadline_at=deadline.isoformat(),
+        )
     tx.conn.execute(
         sa.update(works).where(works.c.id.in_([work_id, *rivals])).values(status="disputed", updated_at=now)
     )
 
 
-def claimants(conn: sa.Connection, work_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """For each disputed work: every owner claiming it (its own owner included), sorted."""
+def live_claimants(conn: sa.Connection, work_ids: Sequence[str], now: datetime) -> dict[str, tuple[str, ...]]:
+    """For each work with a live (open or answered, not lapsed) dispute: every owner claiming it, sorted.
+
+    Works whose disputes are all closed or lapsed are left out: they are no longer disputed.
+    """
     if not work_ids:
         return {}
     pairs: dict[str, set[str]] = defaultdict(set)
     for chunk in chunks(list(work_ids), CHUNK // 2):
         for r in conn.execute(
-            sa.select(disputes.c.work_a, disputes.c.work_b).where(
-                sa.or_(disputes.c.work_a.in_(chunk), disputes.c.work_b.in_(chunk))
+            sa.select(disputes.c.work_a, disputes.c.work_b, disputes.c.status, disputes.c.deadline_at).where(
+                sa.or_(disputes.c.work_a.in_(chunk), disputes.c.work_b.in_(chunk)),
+                disputes.c.status.in_(_LIVE),
             )
         ):
-            pairs[r.work_a].add(r.work_b)
-            pairs[r.work_b].add(r.work_a)
+            if dispute_state(r.status, r.deadline_at, now) in _LIVE:
+                pairs[r.work_a].add(r.work_b)
+                pairs[r.work_b].add(r.work_a)
     involved = sorted({w for k, v in pairs.items() for w in (k, *v)})
     owner_of: dict[str, str] = {}
     for chunk in chunks(involved):
-        for r in conn.execute(sa.select(works.c.id, works.c.owner_id).where(works.c.id.in_(chunk))):
-            owner_of[r.id] = r.owner_id
+        for o in conn.execute(sa.select(works.c.id, works.c.owner_id).where(works.c.id.in_(chunk))):
+            owner_of[o.id] = o.owner_id
     return {
-        w: tuple(sorted({owner_of[x] for x in (w, *pairs.get(w, ())) if x in owner_of})) for w in work_ids
+        w: tuple(sorted({owner_of[x] for x in (w, *pairs[w]) if x in owner_of}))
+        for w in work_ids
+        if w in pairs
     }

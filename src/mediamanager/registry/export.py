@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from mediamanager.lookup import RegistryInfo
 from mediamanager.model import Fingerprint, Preferences
 from mediamanager.registry.accounts import owner_from_row
-from mediamanager.registry.disputes import claimants
+from mediamanager.registry.disputes import live_claimants
 from mediamanager.registry.lookup import LookupService
 from mediamanager.registry.preferences import effective_for_rows
 from mediamanager.registry.records import Owner
@@ -68,7 +68,7 @@ class ExportReader:
                     ):
                         fps[f.work_id].append(Fingerprint(f.kind, f.value, f.size, f.part))
                 prefs = effective_for_rows(conn, rows)
-                claimed = claimants(conn, [r.id for r in rows if r.status == "disputed"])
+                claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], self.uow.now())
             for r in rows:
                 yield r, tuple(fps.get(r.id, ())), prefs[r.id], claimed.get(r.id, ())
             last = rows[-1].id

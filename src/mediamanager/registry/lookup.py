@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from mediamanager.errors import InputError
 from mediamanager.lookup import LookupQuery, LookupResult, RegistryInfo, WorkMatch
 from mediamanager.registry import audit
-from mediamanager.registry.disputes import claimants
+from mediamanager.registry.disputes import live_claimants
 from mediamanager.registry.matching import EXACT_KINDS
 from mediamanager.registry.preferences import effective_for_rows
 from mediamanager.registry.records import check_sha256
@@ -77,7 +77,7 @@ class LookupService:
 
     def _matches_from_rows(self, conn: sa.Connection, rows: Sequence[Any]) -> dict[str, WorkMatch]:
         prefs = effective_for_rows(conn, rows)
-        claimed = claimants(conn, [r.id for r in rows if r.status == "disputed"])
+        claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], self.uow.now())
         names = dict(
             select_in(
                 conn, "SELECT id, display_name FROM owners WHERE id", sorted({r.owner_id for r in rows})
@@ -93,7 +93,7 @@ class LookupService:
                 title=r.title,
                 iscc=r.iscc,
                 preferences=prefs[r.id],
-                disputed=r.status == "disputed",
+                disputed=r.id in claimed,
                 claimants=claimed.get(r.id, ()),
             )
             for r in rows

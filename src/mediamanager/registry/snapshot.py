@@ -298,7 +298,7 @@ def _public_works(reader: ExportReader) -> Iterator[SnapshotWork]:
             iscc=row.iscc or "",
             fingerprints=tuple(fps),
             preferences=prefs.to_dict(effective=True),
-            disputed=row.status == "disputed",
+            disputed=bool(claimants),  # live disputes only: closed and lapsed ones are not
             claimants=tuple(claimants),
         )
 

@@ -22,7 +22,7 @@ from mediamanager.errors import (
     NotFoundError,
 )
 from mediamanager.model import Fingerprint, MediaType, Preferences
-from mediamanager.registry.disputes import DisputeService, open_disputes
+from mediamanager.registry.disputes import DisputeService, open_disputes, refresh_work_status
 from mediamanager.registry.matching import EXACT_KINDS, validate_fingerprints
 from mediamanager.registry.preferences import put_preferences
 from mediamanager.registry.records import (
@@ -248,14 +248,7 @@ class WorkService:
             )
             tx.conn.execute(sa.delete(works).where(works.c.id == work_id))
             tx.log("work.delete", "work", work_id, owner_id=owner.id, released_disputes=rivals)
-            for rival in rivals:
-                still = tx.conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(disputes)
-                    .where(sa.or_(disputes.c.work_a == rival, disputes.c.work_b == rival))
-                ).scalar_one()
-                if not still:
-                    tx.conn.execute(sa.update(works).where(works.c.id == rival).values(status="active"))
+            refresh_work_status(tx.conn, rivals, self.uow.now())
         self.uow.index.remove(work_id)
 
 

@@ -63,6 +63,7 @@ owners = sa.Table(
     sa.Column("display_name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(320), nullable=True),  # private: never exported
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("operator", sa.Boolean, nullable=False, server_default=sa.false()),  # may settle any dispute
 )
 
 tokens = sa.Table(
@@ -132,6 +133,20 @@ disputes = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),  # how the two claims matched: sha256, pdq, minhash...
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    # Lifecycle (0004): work_a is the later registration, work_b the earlier one.
+    sa.Column(
+        "status", sa.String(16), nullable=False, server_default="open"
+    ),  # open|answered|withdrawn|resolved
+    sa.Column("deadline_at", TS, nullable=True),  # an open dispute lapses after this (evaluated when read)
+    sa.Column("evidence_a", sa.Text, nullable=True),
+    sa.Column("evidence_b", sa.Text, nullable=True),
+    sa.Column(
+        "proposal_a", sa.String(16), nullable=True
+    ),  # outcome each party proposes: earlier|later|shared
+    sa.Column("proposal_b", sa.String(16), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=True),
+    sa.Column("closed_at", TS, nullable=True),
+    sa.Column("closed_by", ID, nullable=True),
     sa.UniqueConstraint("work_a", "work_b"),
 )
 
