@@ -60,7 +60,9 @@ class Settings(BaseSettings):
         default="https", pattern="^https?$", description="Scheme used to fetch a domain's token."
     )
     verification_timeout_s: float = Field(
-        default=5.0, gt=0, description="Timeout for fetching a verification token."
+        default=5.0,
+        gt=0,
+        description="Deadline on a whole domain verification (resolve, connect, every read).",
     )
     verification_max_bytes: int = Field(default=4096, gt=0, description="Largest verification file read.")
     verification_allow_loopback: bool = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import http.server
 import json
@@ -377,7 +378,7 @@ def test_verification_never_connects_to_a_loopback_site_by_default(db_url: str, 
         claim = DomainService(uow).add_domain(alice, domain)
         site.body = f"{claim.token}\n".encode()
         with pytest.raises(VerificationError, match="non-public"):
-            DomainService(uow).verify_domain(alice, domain)
+            asyncio.run(DomainService(uow).verify_domain(alice, domain))
         assert site.requests == [], "the registry connected to a loopback address"
         assert DomainService(uow).verified_domains(alice.id) == []
     finally:
@@ -386,7 +387,7 @@ def test_verification_never_connects_to_a_loopback_site_by_default(db_url: str, 
 
 def test_connection_goes_to_the_checked_address_with_the_domain_as_host(site: _Site) -> None:
     site.body = b"tok\n"
-    check_domain_token(f"localhost:{site.port}", "tok", scheme="http", allow_loopback=True)
+    asyncio.run(check_domain_token(f"localhost:{site.port}", "tok", scheme="http", allow_loopback=True))
     assert site.requests == [(WELL_KNOWN_PATH, f"localhost:{site.port}")]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import threading
 from collections.abc import Iterator
@@ -49,12 +50,12 @@ def test_domain_is_verified_when_token_is_published(uow: UnitOfWork, alice: Owne
     claim = DomainService(uow).add_domain(alice, site.domain)
     assert not claim.verified
     with pytest.raises(VerificationError, match="404"):
-        DomainService(uow).verify_domain(alice, site.domain)
+        asyncio.run(DomainService(uow).verify_domain(alice, site.domain))
     site.files[WELL_KNOWN_PATH] = (200, b"some other line\nwrong-token\n")
     with pytest.raises(VerificationError, match="does not contain"):
-        DomainService(uow).verify_domain(alice, site.domain)
+        asyncio.run(DomainService(uow).verify_domain(alice, site.domain))
     site.files[WELL_KNOWN_PATH] = (200, f"# mediamanager\n{claim.token}\n".encode())
-    done = DomainService(uow).verify_domain(alice, site.domain)
+    done = asyncio.run(DomainService(uow).verify_domain(alice, site.domain))
     assert done.verified and [d.domain for d in DomainService(uow).verified_domains(alice.id)] == [
         site.domain
     ]
@@ -63,12 +64,12 @@ def test_domain_is_verified_when_token_is_published(uow: UnitOfWork, alice: Owne
 def test_verification_is_bounded(site: _Site) -> None:
     site.files[WELL_KNOWN_PATH] = (200, b"x" * 10_000)
     with pytest.raises(VerificationError, match="larger"):
-        check_domain_token(site.domain, "t", scheme="http", max_bytes=4096, allow_loopback=True)
+        asyncio.run(check_domain_token(site.domain, "t", scheme="http", max_bytes=4096, allow_loopback=True))
     site.files[WELL_KNOWN_PATH] = (302, b"http://example.invalid/elsewhere")
     with pytest.raises(VerificationError, match="302"):
-        check_domain_token(site.domain, "t", scheme="http", allow_loopback=True)
+        asyncio.run(check_domain_token(site.domain, "t", scheme="http", allow_loopback=True))
     with pytest.raises(VerificationError, match="cannot fetch"):
-        check_domain_token("127.0.0.1:9", "t", scheme="http", timeout_s=1, allow_loopback=True)
+        asyncio.run(check_domain_token("127.0.0.1:9", "t", scheme="http", timeout_s=1, allow_loopback=True))
 
 
 def test_bad_domain_names_are_input_errors(uow: UnitOfWork, alice: Owner) -> None:

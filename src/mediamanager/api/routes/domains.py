@@ -24,8 +24,9 @@ def list_domains(owner: CurrentOwner, domains: DomainsDep, settings: SettingsDep
 
 
 @router.post("/{domain}/verify", response_model=DomainPublic)
-def verify_domain(
+async def verify_domain(
     domain: str, owner: CurrentOwner, domains: DomainsDep, settings: SettingsDep
 ) -> DomainPublic:
-    """Fetch `/.well-known/mediamanager-verification.txt` from the domain; 422 when the token is not there."""
-    return DomainPublic.of(domains.verify_domain(owner, domain), settings.verification_scheme)
+    """Fetch `/.well-known/mediamanager-verification.txt` from the domain; 422 when the token is not there
+    or the site does not answer in full within the verification timeout. Async: a slow site holds no thread."""
+    return DomainPublic.of(await domains.verify_domain(owner, domain), settings.verification_scheme)
