@@ -184,7 +184,8 @@ def test_writes_take_registry_owner_tokens_and_owners_touch_only_their_own(serve
         }
         assert client.delete("/manifests/urn:c2pa:w4", headers=theirs).status_code == 204
 
-        # a revoked token writes nothing
+        # a revoked token writes nothing (a spare first: the last active token cannot be revoked)
+        assert client.post("/tokens", json={"label": "spare"}, headers=theirs).status_code == 201
         tokens = client.get("/tokens", headers=theirs)
         assert tokens.status_code == 200, tokens.text
         assert client.delete(f"/tokens/{tokens.json()[0]['id']}", headers=theirs).status_code == 200
