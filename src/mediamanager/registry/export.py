@@ -67,13 +67,18 @@ class ExportReader:
                         .order_by(fingerprints.c.id)
                     ):
                         fps[f.work_id].append(Fingerprint(f.kind, f.value, f.size, f.part))
-                prefs = effective_for_rows(conn, rows)
+                prefs = effective_for_rows(conn, rows, public=True)
                 claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], self.uow.now())
             for r in rows:
                 yield r, tuple(fps.get(r.id, ())), prefs[r.id], claimed.get(r.id, ())
             last = rows[-1].id
 
     def iter_owners(self) -> Iterable[Owner]:
+        """Owners with at least one work: an account that registered nothing is nobody's business."""
         with self.uow.read() as conn:
-            rows = conn.execute(sa.select(owners).order_by(owners.c.id)).all()
+            rows = conn.execute(
+                sa.select(owners)
+                .where(owners.c.id.in_(sa.select(works.c.owner_id).distinct()))
+                .order_by(owners.c.id)
+            ).all()
         return [owner_from_row(r) for r in rows]

@@ -76,7 +76,7 @@ class LookupService:
         return results
 
     def _matches_from_rows(self, conn: sa.Connection, rows: Sequence[Any]) -> dict[str, WorkMatch]:
-        prefs = effective_for_rows(conn, rows)
+        prefs = effective_for_rows(conn, rows, public=True)
         claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], self.uow.now())
         names = dict(
             select_in(

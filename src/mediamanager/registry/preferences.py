@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from mediamanager.errors import InputError, NotFoundError
-from mediamanager.model import Preferences
+from mediamanager.model import Evidence, Preferences, Rule
 from mediamanager.registry.records import Owner, PreferenceRecord, clean_text
 from mediamanager.registry.resolve import (
     Level,
@@ -142,15 +143,40 @@ def _prefs(document: str) -> Preferences:
 
 
 @lru_cache(maxsize=65536)
-def _resolved(levels: tuple[tuple[str, str, str], ...]) -> Preferences:
+def _resolved(levels: tuple[tuple[str, str, str], ...], public: bool) -> Preferences:
     """Effective preferences for ``(scope, target, document)`` levels, most specific first (memoised)."""
-    return resolve_preferences([Level(scope, target, _prefs(doc)) for scope, target, doc in levels])
+    prefs = resolve_preferences([Level(scope, target, _prefs(doc)) for scope, target, doc in levels])
+    return _redacted(prefs) if public else prefs
 
 
-def effective_for_rows(conn: sa.Connection, rows: Sequence[Any]) -> dict[str, Preferences]:
+def _redacted(prefs: Preferences) -> Preferences:
+    """The public form of effective preferences: evidence names the level, never its target.
+
+    A collection's name, a domain pattern (derived from source URLs) and a work id stay with the
+    owner: the location becomes ``work``, ``collection`` or ``domain``. The time stated is kept
+    to the day, so works given the same preferences on one day (a bulk registration) share one
+    public document, and one row in a snapshot's preferences.arrow, instead of one per work.
+    """
+
+    def public(e: Evidence) -> Evidence:
+        day = e.observed_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        return replace(e, location=e.location.split(":", 1)[0], observed_at=day)
+
+    rules = {
+        purpose: Rule(rule.use, rule.conditions, tuple(public(e) for e in rule.evidence))
+        for purpose, rule in prefs.rules.items()
+    }
+    return Preferences(rules, tuple(public(e) for e in prefs.errors))
+
+
+def effective_for_rows(
+    conn: sa.Connection, rows: Sequence[Any], *, public: bool = False
+) -> dict[str, Preferences]:
     """Effective preferences for work rows (``id, owner_id, collection, source_urls``).
 
-    Works whose levels are the same documents share one resolved (cached) Preferences object.
+    ``public`` (anonymous lookups, snapshots) gives the redacted form (see :func:`_redacted`); the
+    owner's own view keeps every level's target. Works whose levels are the same documents share
+    one resolved (cached) Preferences object.
     """
     if not rows:
         return {}
@@ -189,5 +215,5 @@ def effective_for_rows(conn: sa.Connection, rows: Sequence[Any]) -> dict[str, Pr
             urls = json.loads(r.source_urls) if r.source_urls else []
             matching = [d for d in domains if any(domain_pattern_matches(d[1], u) for u in urls)]
             key.extend(sorted(matching, key=lambda d: specificity(d[1]), reverse=True))
-        out[r.id] = _resolved(tuple(key))
+        out[r.id] = _resolved(tuple(key), public)
     return out
