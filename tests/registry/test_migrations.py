@@ -75,3 +75,51 @@ def test_downgrade_to_0002_and_back(db_url: str) -> None:
         assert "owner_id" in columns
     finally:
         engine.dispose()
+
+
+def test_0004_gives_existing_disputes_a_deadline_and_owners_no_operator_role(db_url: str) -> None:
+    """A dispute opened before 0004 is ``open`` with a deadline 30 days after it opened; downgrade drops it all."""
+    from datetime import UTC, datetime, timedelta
+
+    from mediamanager.registry.store.tables import disputes, owners, works
+
+    engine = make_engine(db_url)
+    opened = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    try:
+        upgrade_schema(engine, "0003")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO owners (id, kind, display_name, created_at) VALUES (:i, 'person', :i, :t)"
+                ),
+                [{"i": "o1", "t": opened}, {"i": "o2", "t": opened}],
+            )
+            for wid, oid in (("w1", "o1"), ("w2", "o2")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO works (id, owner_id, media_type, sha256, created_at, updated_at)"
+                        " VALUES (:w, :o, 'text', :s, :t, :t)"
+                    ),
+                    {"w": wid, "o": oid, "s": "f" * 64, "t": opened},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO disputes (id, work_a, work_b, kind, score, created_at)"
+                    " VALUES ('d1', 'w2', 'w1', 'sha256', 1.0, :t)"
+                ),
+                {"t": opened},
+            )
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(disputes.c.status, disputes.c.deadline_at)).one()
+            flags = conn.execute(sa.select(owners.c.operator)).scalars().all()
+            assert conn.execute(sa.select(sa.func.count()).select_from(works)).scalar_one() == 2
+        assert (row.status, row.deadline_at) == ("open", opened + timedelta(days=30))
+        assert flags == [False, False]
+        with engine.begin() as conn:
+            command.downgrade(_config(engine, conn), "0003")
+        with engine.connect() as conn:
+            assert "deadline_at" not in {c["name"] for c in sa.inspect(conn).get_columns("disputes")}
+            assert "operator" not in {c["name"] for c in sa.inspect(conn).get_columns("owners")}
+    finally:
+        engine.dispose()

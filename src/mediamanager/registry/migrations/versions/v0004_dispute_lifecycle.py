@@ -36,8 +36,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("outcome", sa.String(16), nullable=True))
         batch.add_column(sa.Column("closed_at", _TS, nullable=True))
         batch.add_column(sa.Column("closed_by", sa.String(32), nullable=True))
-    with op.batch_alter_table("owners") as batch:
-        batch.add_column(sa.Column("operator", sa.Boolean, nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMN: a batch rebuild would drop owners, which other tables reference.
+    op.add_column("owners", sa.Column("operator", sa.Boolean, nullable=False, server_default=sa.false()))
     conn = op.get_bind()
     table = sa.table("disputes", sa.column("id"), sa.column("created_at", _TS), sa.column("deadline_at", _TS))
     for row in conn.execute(sa.select(table.c.id, table.c.created_at)).all():
@@ -47,8 +47,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("owners") as batch:
-        batch.drop_column("operator")
+    if op.get_bind().dialect.name == "sqlite":
+        # A batch rebuild of owners would drop a table other tables reference (foreign keys are on);
+        # SQLite 3.35+ drops a plain column in place.
+        op.execute("ALTER TABLE owners DROP COLUMN operator")
+    else:
+        op.drop_column("owners", "operator")
     with op.batch_alter_table("disputes") as batch:
         for name in (
             "closed_by",
