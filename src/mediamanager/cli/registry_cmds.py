@@ -438,11 +438,16 @@ def register(app: typer.Typer) -> None:
             raise _fail(str(exc)) from None
         out = {
             "registry": {"source": info.source, "version": info.version, "sha256": info.sha256},
-            "results": [{"file": r.item_id, "matches": [m.to_dict() for m in r.matches]} for r in results]
+            "results": [
+                {"file": r.item_id, "matches": [m.to_dict() for m in r.matches]}
+                for r in results
+                if r.error is None
+            ]
+            + [{"file": r.item_id, "error": r.error} for r in results if r.error is not None]
             + [{"file": f, "error": e} for f, e in errors.items()],
         }
         _print_json(out)
-        if errors:
+        if errors or any(r.error is not None for r in results):
             raise typer.Exit(1)
 
     # --------------------------------------------------------- export, audit
