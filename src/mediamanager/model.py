@@ -392,6 +392,14 @@ class Preferences:
         # dict.fromkeys drops repeats, so re-reading an effective rule does not duplicate its evidence.
         return combine_rules(dict.fromkeys(chosen), now=now)
 
+    def at(self, now: datetime) -> Preferences:
+        """The effective rule of every purpose as decided at ``now`` (expired permissions are unknown).
+
+        What a registry lookup returns: a consumer re-reading it (``effective`` again, at its own
+        time) can only find the same or less permission, never an expired one brought back.
+        """
+        return Preferences({p: self.effective(p, now=now) for p in Purpose}, self.errors)
+
     def uses(self, *, now: datetime | None = None) -> dict[Purpose, Use]:
         """The effective use of every purpose."""
         return {p: self.effective(p, now=now).use for p in Purpose}

@@ -16,7 +16,7 @@ import json
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -292,10 +292,14 @@ _WORK_COLUMNS = [c for c in works.c if c.name != "content"] + [
 class RegistryService:
     """Every registry use case, over one SQLAlchemy engine."""
 
-    def __init__(self, engine: sa.Engine, settings: Settings | None = None) -> None:
+    def __init__(
+        self, engine: sa.Engine, settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.engine = engine
         self.settings = settings or Settings()
         self.index = NearDuplicateIndex()
+        # Lookups decide every rule at this clock's time (an expired permission is unknown); injectable for tests.
+        self.clock = clock
 
     # ------------------------------------------------------------------ plumbing
     @contextmanager
@@ -930,7 +934,13 @@ class RegistryService:
         return results
 
     def _matches_from_rows(self, conn: sa.Connection, rows: Sequence[Any]) -> dict[str, WorkMatch]:
-        prefs = self._effective_for_rows(conn, rows)
+        now = self.clock()
+        at_now: dict[int, Preferences] = {}  # works sharing one resolved Preferences share its decision too
+        prefs: dict[str, Preferences] = {}
+        for w, p in self._effective_for_rows(conn, rows).items():
+            if id(p) not in at_now:
+                at_now[id(p)] = p.at(now)
+            prefs[w] = at_now[id(p)]
         claimants = self._claimants(conn, [r.id for r in rows if r.status == "disputed"])
         names = dict(
             _select_in(
