@@ -607,7 +607,7 @@ def expire(evidence: Evidence, now: datetime) -> Evidence:
 def combine_rules(evidence: Iterable[Evidence], *, now: datetime | None = None) -> Rule:
     """Combine statements by the most-restrictive rule: the one home of that rule.
 
-    1. any deny gives deny; 2. otherwise any conditional allow gives allow-if,
+    The order is :attr:`Use.restrictiveness`: 1. any deny gives deny; 2. otherwise any conditional allow gives allow-if,
     carrying the conditions of every such statement (merged: every obligation,
     the earliest expiry); 3. otherwise an unconditional allow gives allow;
     4. otherwise unknown. Error entries never count as allow. With ``now``, a
@@ -617,15 +617,10 @@ def combine_rules(evidence: Iterable[Evidence], *, now: datetime | None = None) 
     works and signals by the scanner's decide step.
     """
     ev = tuple(evidence) if now is None else tuple(expire(e, now) for e in evidence)
-    stated = [e for e in ev if e.error is None]
-    if any(e.use is Use.DENY for e in stated):
-        return Rule(Use.DENY, Conditions(), ev)
-    conds = [e.conditions for e in stated if e.use is Use.ALLOW_IF]
-    if conds:
-        merged = Conditions()
-        for c in conds:
-            merged = merged.merge(c)
-        return Rule(Use.ALLOW_IF, merged, ev)
-    if any(e.use is Use.ALLOW for e in stated):
-        return Rule(Use.ALLOW, Conditions(), ev)
-    return Rule(Use.UNKNOWN, Conditions(), ev)
+    use = max((e.use for e in ev if e.error is None), key=lambda u: u.restrictiveness, default=Use.UNKNOWN)
+    merged = Conditions()
+    if use is Use.ALLOW_IF:
+        for e in ev:
+            if e.error is None and e.use is Use.ALLOW_IF:
+                merged = merged.merge(e.conditions)
+    return Rule(use, merged, ev)
