@@ -157,7 +157,10 @@ def test_decision_table(row: Row) -> None:
 
 def test_expired_licence_is_named_in_the_reasons() -> None:
     d = _decide([(f"genai-train=allow-if:attribution+expires={GONE}", "sha256", 1.0)], [], 0, "drop")
-    assert any(f"allow-if expired at {GONE_ISO}" in r and "checked at 2026-06-01T00:00:00+00:00" in r for r in d.reasons)
+    assert any(
+        f"allow-if expired at {GONE_ISO}" in r and "checked at 2026-06-01T00:00:00+00:00" in r
+        for r in d.reasons
+    )
 
 
 def test_possible_match_is_evidence_not_a_decision() -> None:
@@ -220,7 +223,9 @@ def test_two_owners_naive_and_aware_expiries_do_not_raise() -> None:
     )  # fmt: skip
     # The same two works at a time past both expiries: no licence, no TypeError.
     later = datetime(2032, 1, 1)  # naive on purpose
-    d = decide(Purpose.GENAI_TRAIN, works, None, unknown="drop", registry_location="snap", when=later, item_id="x")
+    d = decide(
+        Purpose.GENAI_TRAIN, works, None, unknown="drop", registry_location="snap", when=later, item_id="x"
+    )
     assert (d.outcome.value, d.reasons[0].split(":")[0]) == ("drop", "unknown")
 
 

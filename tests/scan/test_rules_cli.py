@@ -60,15 +60,29 @@ def registry(tmp_path_factory: pytest.TempPathFactory, test_data: Path) -> tuple
     texts = {"expired": mails[0]["text"], "live": mails[1]["text"], "shared": mails[2]["text"],
              "deny": mails[3]["text"]}  # fmt: skip
     register = service.register_content
-    register(beta, texts["expired"].encode(), filename="e.txt",
-             preferences=parse_preference_spec("genai-train=allow-if:attribution+expires=2020-01-01T00:00:00Z"))
-    register(beta, texts["live"].encode(), filename="l.txt",
-             preferences=parse_preference_spec("genai-train=allow-if:attribution+expires=2030-01-01T00:00:00Z"))
+    register(
+        beta,
+        texts["expired"].encode(),
+        filename="e.txt",
+        preferences=parse_preference_spec("genai-train=allow-if:attribution+expires=2020-01-01T00:00:00Z"),
+    )
+    register(
+        beta,
+        texts["live"].encode(),
+        filename="l.txt",
+        preferences=parse_preference_spec("genai-train=allow-if:attribution+expires=2030-01-01T00:00:00Z"),
+    )
     # D5a: owner X states a naive expiry, owner Y claims the same text with an aware one (a dispute).
     register(x, texts["shared"].encode(), filename="x.txt", preferences=Preferences.from_dict(NAIVE_EXPIRY))
-    register(y, texts["shared"].encode(), filename="y.txt",
-             preferences=parse_preference_spec("genai-train=allow-if:expires=2031-01-01"))
-    register(beta, texts["deny"].encode(), filename="d.txt", preferences=parse_preference_spec("genai-train=deny"))
+    register(
+        y,
+        texts["shared"].encode(),
+        filename="y.txt",
+        preferences=parse_preference_spec("genai-train=allow-if:expires=2031-01-01"),
+    )
+    register(
+        beta, texts["deny"].encode(), filename="d.txt", preferences=parse_preference_spec("genai-train=deny")
+    )
     export_snapshot(service, tmp / "snapshot")
     engine.dispose()
     return tmp / "snapshot", texts
@@ -81,7 +95,10 @@ def test_expired_licence_is_not_a_licence(registry: tuple[Path, dict[str, str]],
     res = _scan(data, snapshot, tmp_path / "expd")
     assert res.returncode == 0, res.stderr
     assert "2 items: 0 keep, 1 license, 1 drop, 0 error" in res.stdout
-    assert _rows(tmp_path / "expd") == {"expired": ("drop", "unknown"), "live": ("license", "allow-if:registry")}
+    assert _rows(tmp_path / "expd") == {
+        "expired": ("drop", "unknown"),
+        "live": ("license", "allow-if:registry"),
+    }
     reasons = pq.read_table(tmp_path / "expd" / "decisions.parquet").column("reasons").to_pylist()[0]
     assert any("allow-if expired at 2020-01-01T00:00:00+00:00" in r for r in reasons)
     # Under --unknown keep the expired item is kept as unknown, never listed as licensed.
@@ -132,11 +149,16 @@ def test_a_child_allow_from_another_header_keeps_the_licence(
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     res = _scan(data, snapshot, tmp_path / "d3")
     assert res.returncode == 0, res.stderr
-    assert _rows(tmp_path / "d3") == {"a1": ("license", "allow-if:tdm header"), "a2": ("license", "allow-if:tdm header")}
+    assert _rows(tmp_path / "d3") == {
+        "a1": ("license", "allow-if:tdm header"),
+        "a2": ("license", "allow-if:tdm header"),
+    }
 
 
 def test_signals_read_keeps_the_parents_licence(tmp_path: Path) -> None:
-    (tmp_path / "h1.txt").write_text("tdm-reservation: 1\ntdm-policy: https://publisher.example/tdm-licence.json\n")
+    (tmp_path / "h1.txt").write_text(
+        "tdm-reservation: 1\ntdm-policy: https://publisher.example/tdm-licence.json\n"
+    )
     (tmp_path / "h2.txt").write_text(
         "tdm-reservation: 1\ntdm-policy: https://publisher.example/tdm-licence.json\nContent-Usage: train-ai=y\n"
     )
