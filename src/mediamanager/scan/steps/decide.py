@@ -69,7 +69,7 @@ def _possible(m: WorkMatch, thresholds: Mapping[str, float], location: str, when
 
 def _match_rule(m: WorkMatch, purpose: Purpose, location: str, when: datetime) -> Rule:
     """A registered work's effective rule, with the match itself as the first piece of evidence."""
-    rule = m.preferences.effective(purpose)
+    rule = m.preferences.effective(purpose, now=when)
     detail = f"{m.kind} match, score {m.score:.3f}" + (", disputed" if m.disputed else "")
     ev = Evidence(
         source="registry",
