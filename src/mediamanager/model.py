@@ -45,7 +45,9 @@ __all__ = [
     "Purpose",
     "Rule",
     "Use",
+    "as_utc",
     "combine_rules",
+    "expire",
     "parse_preference_spec",
     "utcnow",
 ]
@@ -54,6 +56,11 @@ __all__ = [
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (the only clock the model uses)."""
     return datetime.now(UTC)
+
+
+def as_utc(when: datetime) -> datetime:
+    """``when`` made timezone-aware: a naive time is read as UTC, so comparing two times never raises."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 class Purpose(StrEnum):
@@ -150,8 +157,18 @@ class Conditions:
     expires: datetime | None = None
     note: str | None = None
 
+    def __post_init__(self) -> None:
+        # A naive expiry (from any caller) is read as UTC here, once, so merge() and expired() can
+        # compare any two expiries without a TypeError taking the whole scan down.
+        if isinstance(self.expires, datetime) and self.expires.tzinfo is None:
+            object.__setattr__(self, "expires", as_utc(self.expires))
+
     def is_empty(self) -> bool:
         return self == Conditions()
+
+    def expired(self, now: datetime) -> bool:
+        """Whether these conditions ran out at or before ``now`` (no expiry never runs out)."""
+        return isinstance(self.expires, datetime) and self.expires <= as_utc(now)
 
     def merge(self, other: Conditions) -> Conditions:
         """Union of two sets of conditions: every obligation of both applies."""
@@ -296,6 +313,25 @@ class Rule:
 
 UNKNOWN_RULE = Rule()
 
+# Evidence stated without a recorded source (a Rule built by hand) is one anonymous source.
+_NO_SOURCE_AT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _source_family(source: str) -> str:
+    """The source a statement counts under: ``registry:work`` and ``registry:domain`` are one registry."""
+    return "registry" if source == "registry" or source.startswith("registry:") else source
+
+
+def _statements(purpose: Purpose, rule: Rule) -> tuple[Evidence, ...]:
+    """The evidence behind a stated rule; a rule built without supporting evidence speaks for itself."""
+    if rule.use is Use.UNKNOWN or any(e.error is None and e.use is rule.use for e in rule.evidence):
+        return rule.evidence
+    own = Evidence(
+        source="", raw=f"{purpose.value}={rule.use.value}", location="", purpose=purpose,
+        use=rule.use, conditions=rule.conditions, observed_at=_NO_SOURCE_AT,
+    )  # fmt: skip
+    return (*rule.evidence, own)
+
 
 @dataclass(frozen=True)
 class Preferences:
@@ -323,25 +359,49 @@ class Preferences:
         """The rule stated for exactly this purpose, ignoring nesting."""
         return self.rules.get(purpose, UNKNOWN_RULE)
 
-    def effective(self, purpose: Purpose) -> Rule:
+    def effective(self, purpose: Purpose, *, now: datetime | None = None) -> Rule:
         """The rule that governs ``purpose``, taking the purpose's ancestors into account.
 
-        A deny anywhere in the lineage denies; otherwise the nearest explicit
-        statement governs (a parent's allow covers a child that says nothing).
+        Specificity holds only *within one source*: for each source (every ``registry:*``
+        level of one owner counts as one source, whose levels were already resolved most
+        specific first), a deny anywhere in the lineage denies, otherwise that source's
+        nearest explicit statement governs (a parent's allow covers a child that says
+        nothing). *Across* sources the most restrictive rule wins (:func:`combine_rules`),
+        so one header's ``genai-train=allow`` cannot erase another's ``tdm=allow-if``.
+        With ``now``, a permission whose conditions expired is no permission.
         """
-        lineage = [self.stated(p) for p in purpose.lineage()]
-        denies = [r for r in lineage if r.use is Use.DENY]
-        if denies:
-            # dict.fromkeys drops repeats, so re-reading an effective rule does not duplicate its evidence.
-            return Rule(Use.DENY, Conditions(), tuple(dict.fromkeys(e for r in denies for e in r.evidence)))
-        for r in lineage:
-            if r.use is not Use.UNKNOWN:
-                return r
-        return Rule(Use.UNKNOWN, Conditions(), tuple(e for r in lineage for e in r.evidence))
+        lineage = purpose.lineage()
+        by_source: dict[str, list[list[Evidence]]] = {}
+        for depth, p in enumerate(lineage):
+            for e in _statements(p, self.stated(p)):
+                levels = by_source.setdefault(_source_family(e.source), [[] for _ in lineage])
+                levels[depth].append(e)
+        chosen: list[Evidence] = []
+        for levels in by_source.values():
+            denies = [e for level in levels for e in level if e.error is None and e.use is Use.DENY]
+            if denies:
+                chosen += denies
+                continue
+            for level in levels:
+                if combine_rules(level, now=now).use is not Use.UNKNOWN:
+                    chosen += level
+                    break
+            else:  # nothing live from this source: keep what it said (expired, unknown) as evidence
+                chosen += [e for level in levels for e in level]
+        # dict.fromkeys drops repeats, so re-reading an effective rule does not duplicate its evidence.
+        return combine_rules(dict.fromkeys(chosen), now=now)
 
-    def uses(self) -> dict[Purpose, Use]:
+    def at(self, now: datetime) -> Preferences:
+        """The effective rule of every purpose as decided at ``now`` (expired permissions are unknown).
+
+        What a registry lookup returns: a consumer re-reading it (``effective`` again, at its own
+        time) can only find the same or less permission, never an expired one brought back.
+        """
+        return Preferences({p: self.effective(p, now=now) for p in Purpose}, self.errors)
+
+    def uses(self, *, now: datetime | None = None) -> dict[Purpose, Use]:
         """The effective use of every purpose."""
-        return {p: self.effective(p).use for p in Purpose}
+        return {p: self.effective(p, now=now).use for p in Purpose}
 
     def simple(self) -> dict[str, str]:
         """Stated purposes as ``{purpose: use}`` (for comparisons and round-trips)."""
@@ -352,8 +412,8 @@ class Preferences:
         rules[purpose] = rule
         return replace(self, rules=rules)
 
-    def to_dict(self, *, effective: bool = False) -> dict[str, Any]:
-        rules = {p: self.effective(p) for p in Purpose} if effective else dict(self.rules)
+    def to_dict(self, *, effective: bool = False, now: datetime | None = None) -> dict[str, Any]:
+        rules = {p: self.effective(p, now=now) for p in Purpose} if effective else dict(self.rules)
         return {
             "rules": {p.value: r.to_dict() for p, r in sorted(rules.items())},
             "errors": [e.to_dict() for e in self.errors],
@@ -508,24 +568,42 @@ class Decision:
     matches: tuple[Match, ...] = ()
 
 
-def combine_rules(evidence: Iterable[Evidence]) -> Rule:
-    """Combine statements about one purpose by the most-restrictive rule.
+def expire(evidence: Evidence, now: datetime) -> Evidence:
+    """``evidence`` as it stands at ``now``: a permission whose conditions ran out becomes unknown.
 
-    1. any deny gives deny; 2. otherwise any conditional allow gives allow-if,
-    carrying the conditions of every such statement; 3. otherwise an
-    unconditional allow gives allow; 4. otherwise unknown. Error entries never
-    count as allow. All evidence is kept, in the order given.
+    The statement itself is kept (``raw``, ``conditions``); ``detail`` says it expired, and when
+    it was checked. An expired permission is no permission, so the ``--unknown`` policy applies,
+    never keep-by-licence. A deny never expires into permission.
     """
-    ev = tuple(evidence)
-    stated = [e for e in ev if e.error is None]
-    if any(e.use is Use.DENY for e in stated):
-        return Rule(Use.DENY, Conditions(), ev)
-    conds = [e.conditions for e in stated if e.use is Use.ALLOW_IF]
-    if conds:
-        merged = Conditions()
-        for c in conds:
-            merged = merged.merge(c)
-        return Rule(Use.ALLOW_IF, merged, ev)
-    if any(e.use is Use.ALLOW for e in stated):
-        return Rule(Use.ALLOW, Conditions(), ev)
-    return Rule(Use.UNKNOWN, Conditions(), ev)
+    if evidence.error is not None or evidence.use not in (Use.ALLOW, Use.ALLOW_IF):
+        return evidence
+    if not evidence.conditions.expired(now):
+        return evidence
+    expires = evidence.conditions.expires
+    when = as_utc(now).isoformat()
+    note = f"{evidence.use.value} expired at {expires.isoformat() if expires else '?'} (checked at {when}): no permission"
+    return replace(
+        evidence, use=Use.UNKNOWN, detail=note if not evidence.detail else f"{note}; {evidence.detail}"
+    )
+
+
+def combine_rules(evidence: Iterable[Evidence], *, now: datetime | None = None) -> Rule:
+    """Combine statements by the most-restrictive rule: the one home of that rule.
+
+    The order is :attr:`Use.restrictiveness`: 1. any deny gives deny; 2. otherwise any conditional allow gives allow-if,
+    carrying the conditions of every such statement (merged: every obligation,
+    the earliest expiry); 3. otherwise an unconditional allow gives allow;
+    4. otherwise unknown. Error entries never count as allow. With ``now``, a
+    permission whose conditions expired by then counts as unknown (:func:`expire`).
+    All evidence is kept, in the order given. Used per purpose by the signal
+    readers, across sources by :meth:`Preferences.effective`, and across matched
+    works and signals by the scanner's decide step.
+    """
+    ev = tuple(evidence) if now is None else tuple(expire(e, now) for e in evidence)
+    use = max((e.use for e in ev if e.error is None), key=lambda u: u.restrictiveness, default=Use.UNKNOWN)
+    merged = Conditions()
+    if use is Use.ALLOW_IF:
+        for e in ev:
+            if e.error is None and e.use is Use.ALLOW_IF:
+                merged = merged.merge(e.conditions)
+    return Rule(use, merged, ev)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,3 +89,10 @@ def test_normalisation_is_idempotent_and_total(text: str) -> None:
     once = normalize_text(text)
     assert normalize_text(once) == once
     assert "  " not in once and once == once.strip()
+
+
+@pytest.mark.parametrize("invisible", ["\u00ad", "\u200b", "\u2060", "\u115f", "\u1160", "\u3164", "\uffa0"])
+def test_default_ignorable_characters_between_words_vanish(invisible: str) -> None:
+    # Soft hyphens, zero-width and Hangul filler characters render as nothing: inserted between
+    # words they must not become words of their own (red-team D12's evasion).
+    assert normalize_text(f"the quick {invisible} brown{invisible} fox") == "the quick brown fox"

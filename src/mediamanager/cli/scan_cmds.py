@@ -120,6 +120,12 @@ def scan_cmd(
         None, "--scan-time", help="Stamp evidence and reports with this ISO time (reproducible scans)."
     ),
     iscc: bool = typer.Option(False, "--iscc", help="Also compute the ISCC code of texts (slow)."),
+    match_threshold: list[str] = typer.Option(
+        [],
+        "--match-threshold",
+        help="KIND=SCORE: lowest near-duplicate score that decides (repeatable; defaults minhash=0.5, "
+        "pdq=0.53, orb=0.5, chromaprint=0.6). Weaker matches are reported as possible matches only.",
+    ),
     id_col: str | None = typer.Option(None, "--id-column"),
     text_col: str | None = typer.Option(None, "--text-column"),
     bytes_col: str | None = typer.Option(None, "--bytes-column"),
@@ -130,7 +136,7 @@ def scan_cmd(
 ) -> None:
     from mediamanager.errors import MediaManagerError, RegistryUnavailableError
     from mediamanager.model import Purpose, utcnow
-    from mediamanager.scan.config import ScanConfig
+    from mediamanager.scan.config import DEFAULT_MATCH_THRESHOLDS, ScanConfig
     from mediamanager.scan.run import scan
 
     if licensed not in ("include", "exclude"):
@@ -143,6 +149,15 @@ def scan_cmd(
         _fail(f"--scan-time {scan_time!r} is not an ISO date-time")
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
+    thresholds = dict(DEFAULT_MATCH_THRESHOLDS)
+    for item in match_threshold:
+        kind, sep, score_s = item.partition("=")
+        try:
+            thresholds[kind.strip()] = float(score_s)
+        except ValueError:
+            sep = ""
+        if not sep or not kind.strip():
+            _fail(f"--match-threshold {item!r}: expected KIND=SCORE, e.g. minhash=0.6")
     columns = {
         k: v
         for k, v in {
@@ -163,6 +178,7 @@ def scan_cmd(
             licensed_in_output=licensed == "include",
             iscc=iscc,
             columns=columns,
+            match_thresholds=thresholds,
         )
         with _progress() as bar:
             task = bar.add_task("scan", total=None)

@@ -5,8 +5,9 @@ The pipeline, in order (``normalize_text``):
 1. markup: HTML tags, comments, ``<script>``/``<style>`` bodies and entities are stripped,
    Markdown links/images keep only their text (other Markdown punctuation falls out in step 5);
 2. Unicode NFKC (compatibility forms: full-width letters, ligatures, super/subscripts);
-3. per character, through one cached table: combining marks and format characters
-   (zero-width space/joiner, soft hyphen, BOM, bidi controls) are deleted; every non-ASCII
+3. per character, through one cached table: combining marks, format characters
+   (zero-width space/joiner, soft hyphen, BOM, bidi controls) and the default-ignorable Hangul
+   fillers are deleted; every non-ASCII
    character that Unicode's confusables data (UTS #39, shipped by ``confusable-homoglyphs``)
    lists as a look-alike of an ASCII letter or digit is folded to it (Cyrillic 'а' -> 'a',
    Greek 'Ν' -> 'n'); accented letters lose their accents ('é' -> 'e'); ASCII letters become
@@ -126,11 +127,16 @@ class _FoldMap(dict[int, str | None]):
         return value
 
 
+# Default-ignorable code points that Unicode files as letters (Lo): the Hangul fillers render as
+# nothing, yet would form invisible "words" that break every shingle around them (red-team D12).
+_IGNORABLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
 def _fold_char(ch: str) -> str | None:
     if ch.isascii():
         return ch if ch.isalnum() else " "
     cat = unicodedata.category(ch)
-    if cat in ("Mn", "Me", "Cf"):
+    if cat in ("Mn", "Me", "Cf") or ch in _IGNORABLE_LETTERS:
         return None  # combining marks and zero-width/format characters vanish inside words
     folded = confusable_fold_table().get(ch)
     if folded is not None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from mediamanager.errors import InputError
 from mediamanager.lookup import LookupQuery, LookupResult, RegistryInfo, WorkMatch
+from mediamanager.model import Preferences
 from mediamanager.registry import audit
 from mediamanager.registry.disputes import live_claimants
 from mediamanager.registry.matching import EXACT_KINDS
@@ -76,8 +77,16 @@ class LookupService:
         return results
 
     def _matches_from_rows(self, conn: sa.Connection, rows: Sequence[Any]) -> dict[str, WorkMatch]:
-        prefs = effective_for_rows(conn, rows, public=True)
-        claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], self.uow.now())
+        now = self.uow.now()
+        # Every rule is decided at the lookup's time (an expired permission is unknown); works sharing one
+        # resolved Preferences share its decision too.
+        at_now: dict[int, Preferences] = {}
+        prefs: dict[str, Preferences] = {}
+        for w, p in effective_for_rows(conn, rows, public=True).items():
+            if id(p) not in at_now:
+                at_now[id(p)] = p.at(now)
+            prefs[w] = at_now[id(p)]
+        claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], now)
         names = dict(
             select_in(
                 conn, "SELECT id, display_name FROM owners WHERE id", sorted({r.owner_id for r in rows})

@@ -9,9 +9,17 @@ from typing import Any
 from mediamanager.errors import InputError
 from mediamanager.model import Purpose
 
-__all__ = ["UNKNOWN_POLICIES", "ScanConfig"]
+__all__ = ["DEFAULT_MATCH_THRESHOLDS", "UNKNOWN_POLICIES", "ScanConfig"]
 
 UNKNOWN_POLICIES = ("keep", "drop")
+
+# The lowest score at which a near-duplicate match of each kind decides an outcome (docs/scan.md).
+# minhash: the text index also accepts "containment" hits down to about 0.2, which is how unrelated,
+# boilerplate-heavy texts matched registered works (red-team D12); 0.5 is the index's own overlap
+# threshold, i.e. at least half of the shorter text is shared. pdq: the index's corroborated-weak
+# boundary (PDQ distance 60 with pHash agreeing, 1 - 60/128). orb: 10 verified inliers. chromaprint:
+# bit error rate 0.2. Exact kinds (sha256, iscc) always decide; a kind with no threshold never does.
+DEFAULT_MATCH_THRESHOLDS: dict[str, float] = {"minhash": 0.5, "pdq": 0.53, "orb": 0.5, "chromaprint": 0.6}
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,9 @@ class ScanConfig:
     signal and no registered work speaks for is left out unless the builder
     explicitly chooses ``keep`` (and the data card then says so).
     ``iscc`` computes the ISCC code of texts too (slow in pure Python; images and
-    audio always get theirs). ``scan_time`` stamps the evidence of captured signals, so a resumed scan
+    audio always get theirs). ``match_thresholds`` is the lowest score at which a near-duplicate
+    match of each kind decides; weaker ones are only reported as possible matches.
+    ``scan_time`` stamps the evidence of captured signals, so a resumed scan
     writes exactly what an uninterrupted one would.
     """
 
@@ -36,10 +46,14 @@ class ScanConfig:
     licensed_in_output: bool = True
     iscc: bool = False
     columns: dict[str, str] = field(default_factory=dict)
+    match_thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MATCH_THRESHOLDS))
 
     def __post_init__(self) -> None:
         if self.unknown not in UNKNOWN_POLICIES:
             raise InputError(f"--unknown must be keep or drop, not {self.unknown!r}")
+        for kind, score in self.match_thresholds.items():
+            if not isinstance(score, int | float) or not 0.0 <= score <= 1.0:
+                raise InputError(f"match threshold for {kind!r} must be a score in [0, 1], not {score!r}")
         if self.batch_size < 1:
             raise InputError("batch size must be at least 1")
 
@@ -51,6 +65,7 @@ class ScanConfig:
             "user_agent": self.user_agent,
             "licensed_items_in_output": self.licensed_in_output,
             "combine": "deny > allow-if > allow > unknown (most restrictive wins)",
+            "match_thresholds": dict(sorted(self.match_thresholds.items())),
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from mediamanager.errors import MissingExtraError
 from mediamanager.model import Evidence, Preferences, Purpose, Rule, combine_rules
 from mediamanager.signals.capture import Capture
 
@@ -147,10 +148,20 @@ def _site(url: str | None, path: str) -> str:
 def _embedded(content: bytes, filename: str | None) -> list[Evidence]:
     try:
         from mediamanager.signals.embedded import read_embedded
-    except ImportError:
-        return []  # the embedded reader is optional until it lands; absence is simply not evidence
+    except ImportError as exc:
+        # Part of the base install: a failed import is a broken install, and reading nothing would
+        # turn every C2PA/XMP statement into a silent "unknown".
+        raise MissingExtraError(
+            f"the embedded-signal reader (C2PA, IPTC/XMP) cannot be imported ({exc}); it is part of the "
+            "base install: reinstall it with: pip install --force-reinstall mediamanager"
+        ) from exc
     try:
         return list(read_embedded(content, filename))
+    except ImportError as exc:  # c2pa-python or lxml missing: a broken install, not an unreadable file
+        raise MissingExtraError(
+            f"reading embedded signals needs {exc.name or exc}, part of the base install: "
+            "pip install --force-reinstall mediamanager"
+        ) from exc
     except Exception as exc:  # reported, not hidden: an error entry never counts as allow
         return [
             Evidence(

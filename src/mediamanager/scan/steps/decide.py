@@ -1,46 +1,75 @@
 """Step: combine registry matches and signals for the declared purpose into one decision per record.
 
-The combine rule is the architecture's: any deny wins; then allow-if (every
-condition kept); then allow; then unknown, which the ``--unknown`` policy turns
-into drop (the default) or keep. A record that could not be read or checked is
-an ``error``, never a silent keep.
+The combine rule is the architecture's, in its one home (:func:`mediamanager.model.combine_rules`):
+any deny wins; then allow-if (every condition kept); then allow; then unknown, which the
+``--unknown`` policy turns into drop (the default) or keep. Every rule is decided at the scan
+time: a permission whose conditions expired by then is unknown. A record that could not be read
+or checked is an ``error``, never a silent keep; so is one whose signals could not all be read
+(an invalid C2PA manifest, an unreadable robots.txt) unless something it carries denies.
+A near-duplicate match scoring below its kind's decision threshold (:data:`~mediamanager.scan.config.DEFAULT_MATCH_THRESHOLDS`,
+``--match-threshold``) is reported as a possible match and decides nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.lookup import WorkMatch
-from mediamanager.model import Conditions, Decision, Evidence, Match, Outcome, Preferences, Purpose, Rule, Use
+from mediamanager.model import (
+    Decision,
+    Evidence,
+    Match,
+    Outcome,
+    Preferences,
+    Purpose,
+    Rule,
+    Use,
+    combine_rules,
+)
+from mediamanager.scan.config import DEFAULT_MATCH_THRESHOLDS
 from mediamanager.scan.record import Record
 from mediamanager.scan.steps.context import StepContext
 
-__all__ = ["combine_sources", "decide", "decide_records", "deciding_source"]
+__all__ = ["decide", "decide_records", "deciding_source", "split_matches"]
 
 _OUTCOME = {Use.DENY: Outcome.DROP, Use.ALLOW_IF: Outcome.LICENSE, Use.ALLOW: Outcome.KEEP}
 
 
-def combine_sources(rules: Iterable[Rule]) -> Rule:
-    """The most restrictive of several already-combined rules, keeping every rule's evidence."""
-    rules = list(rules)
-    evidence = tuple(e for r in rules for e in r.evidence)
-    if not rules:
-        return Rule()
-    top = max(r.use.restrictiveness for r in rules)
-    use = next(r.use for r in rules if r.use.restrictiveness == top)
-    conditions = Conditions()
-    if use is Use.ALLOW_IF:
-        for r in rules:
-            if r.use is Use.ALLOW_IF:
-                conditions = conditions.merge(r.conditions)
-    return Rule(use, conditions, evidence)
+def split_matches(
+    matches: tuple[WorkMatch, ...], thresholds: Mapping[str, float]
+) -> tuple[tuple[WorkMatch, ...], tuple[WorkMatch, ...]]:
+    """``(applied, possible)``: exact matches and near ones at or above their kind's threshold decide."""
+    applied: list[WorkMatch] = []
+    possible: list[WorkMatch] = []
+    for m in matches:
+        limit = thresholds.get(m.kind)
+        if m.kind in EXACT_KINDS or (limit is not None and m.score >= limit):
+            applied.append(m)
+        else:
+            possible.append(m)
+    return tuple(applied), tuple(possible)
+
+
+def _possible(m: WorkMatch, thresholds: Mapping[str, float], location: str, when: datetime) -> Evidence:
+    limit = thresholds.get(m.kind)
+    why = f"below the {m.kind} decision threshold {limit}" if limit is not None else (
+        f"no decision threshold is stated for {m.kind!r} matches"
+    )  # fmt: skip
+    return Evidence(
+        source="registry",
+        raw=f"possible match: work {m.work_id} ({m.title}) owned by {m.owner_name or m.owner_id}",
+        location=location,
+        observed_at=when,
+        detail=f"{m.kind} match, score {m.score:.3f}, {why}: not applied",
+    )
 
 
 def _match_rule(m: WorkMatch, purpose: Purpose, location: str, when: datetime) -> Rule:
     """A registered work's effective rule, with the match itself as the first piece of evidence."""
-    rule = m.preferences.effective(purpose)
+    rule = m.preferences.effective(purpose, now=when)
     detail = f"{m.kind} match, score {m.score:.3f}" + (", disputed" if m.disputed else "")
     ev = Evidence(
         source="registry",
@@ -72,34 +101,55 @@ def decide(
     registry_location: str,
     when: datetime,
     item_id: str,
+    possible: tuple[WorkMatch, ...] = (),
+    thresholds: Mapping[str, float] = DEFAULT_MATCH_THRESHOLDS,
 ) -> Decision:
-    """The decision for one readable item."""
+    """The decision for one readable item.
+
+    ``matches`` are the registry matches that decide (see :func:`split_matches`); ``possible``
+    ones are only reported. Every rule is decided at ``when`` (expired permissions are unknown).
+    Any deny drops; otherwise an unreadable signal (``Preferences.errors``) makes the item an
+    ``error``, whatever the ``--unknown`` policy: what could not be read may have denied.
+    """
     sources = [_match_rule(m, purpose, registry_location, when) for m in matches]
+    errors: tuple[Evidence, ...] = ()
     if signals is not None:
-        sources.append(signals.effective(purpose))
+        sources.append(signals.effective(purpose, now=when))
         errors = signals.errors
-    else:
-        errors = ()
-    rule = combine_sources(sources)
-    if errors:
-        rule = Rule(rule.use, rule.conditions, rule.evidence + tuple(errors))
+    for m in matches:
+        errors += m.preferences.errors
+    rule = combine_rules((e for r in sources for e in r.evidence), now=when)
+    rule = Rule(rule.use, rule.conditions, tuple(dict.fromkeys(rule.evidence + errors)))
+    rule = Rule(rule.use, rule.conditions, rule.evidence + tuple(
+        _possible(m, thresholds, registry_location, when) for m in possible
+    ))  # fmt: skip
     reasons: list[str] = []
-    if rule.use is Use.UNKNOWN:
+    if rule.use is Use.DENY:
+        outcome = Outcome.DROP
+        reasons.append(f"deny:{deciding_source(rule)}")
+    elif errors:
+        outcome = Outcome.ERROR
+        reasons.append(
+            f"error: {len(errors)} signal(s) could not be read, so the item cannot be checked "
+            f"(never kept, whatever --unknown says); without them the use would be {rule.use.value}"
+        )
+    elif rule.use is Use.UNKNOWN:
         outcome = Outcome.KEEP if unknown == "keep" else Outcome.DROP
         reasons.append(f"unknown: nothing states a use for {purpose.value}; policy --unknown {unknown}")
     else:
         outcome = _OUTCOME[rule.use]
-        source = deciding_source(rule)
-        reasons.append(f"{rule.use.value}:{source}")
+        reasons.append(f"{rule.use.value}:{deciding_source(rule)}")
     for ev in rule.evidence:
+        where = f" ({ev.detail})" if ev.detail else ""
         if ev.error is not None:
             reasons.append(f"unreadable signal {ev.source} at {ev.location}: {ev.error}")
         elif ev.use is not Use.UNKNOWN:
-            where = f" ({ev.detail})" if ev.detail else ""
             reasons.append(
                 f"{ev.source} says {ev.use.value} for {(ev.purpose or purpose).value}: {ev.raw}{where}"
             )
-    if rule.use is Use.ALLOW_IF:
+        elif ev.detail and ("expired" in ev.detail or "not applied" in ev.detail):
+            reasons.append(f"{ev.source}: {ev.raw}{where}")
+    if rule.use is Use.ALLOW_IF and outcome is Outcome.LICENSE:
         reasons.append(f"conditions: {rule.conditions.describe()}")
     for m in matches:
         if m.disputed:
@@ -123,13 +173,18 @@ def decide_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Reco
     """
     cfg = ctx.config
     location = cfg.registry
+    thresholds = cfg.match_thresholds
     shared: dict[int, tuple[Preferences, Decision]] = {}
     for rec in records:
         if rec.error is not None:
             rec.decision = Decision(rec.id, Outcome.ERROR, cfg.purpose, (f"error: {rec.error}",), Rule(), ())
             yield rec
             continue
-        hit = shared.get(id(rec.signals)) if not rec.matches and rec.signals is not None else None
+        # Only deciding matches stay on the record (its matches, owners and usage-report columns);
+        # possible ones are kept as evidence of the decision.
+        rec.matches, possible = split_matches(rec.matches, thresholds)
+        alone = not rec.matches and not possible
+        hit = shared.get(id(rec.signals)) if alone and rec.signals is not None else None
         if hit is not None and hit[0] is rec.signals:
             rec.decision = replace(hit[1], item_id=rec.id)
             yield rec
@@ -142,7 +197,9 @@ def decide_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Reco
             registry_location=location,
             when=cfg.scan_time,
             item_id=rec.id,
+            possible=possible,
+            thresholds=thresholds,
         )
-        if not rec.matches and rec.signals is not None:
+        if alone and rec.signals is not None:
             shared[id(rec.signals)] = (rec.signals, rec.decision)
         yield rec
