@@ -180,7 +180,16 @@ class EvidenceCache:
             self.db.execute(
                 "INSERT OR REPLACE INTO pages(url, origin, status, headers, html_head, fetched_at, error, "
                 "final_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (url, origin_of(url), status, json.dumps(headers), head, utcnow().isoformat(), error, final_url),
+                (
+                    url,
+                    origin_of(url),
+                    status,
+                    json.dumps(headers),
+                    head,
+                    utcnow().isoformat(),
+                    error,
+                    final_url,
+                ),
             )
 
     def put_origin(self, origin: str, docs: dict[str, str | None], statuses: dict[str, Any]) -> None:

@@ -39,10 +39,13 @@ def run_steps(
     return it
 
 
-def worker_context(config: ScanConfig) -> StepContext:
-    """This process's context, opened once (the registry client is expensive to open)."""
+def worker_context(config: ScanConfig, *, fresh: bool = False) -> StepContext:
+    """This process's context, opened once (the registry client is expensive to open).
+
+    ``fresh`` opens it again: a resumed scan must see the registry as it is now.
+    """
     global _CONTEXT
-    if _CONTEXT is None or _CONTEXT.config != config:
+    if fresh or _CONTEXT is None or _CONTEXT.config != config:
         _CONTEXT = StepContext(config)
     return _CONTEXT
 

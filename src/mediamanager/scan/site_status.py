@@ -82,7 +82,11 @@ def site_evidence(
                     )
                 )
         else:
-            out.append(Evidence(name, why, where, error=f"{name} could not be fetched ({why}): what it says is unknown"))
+            out.append(
+                Evidence(
+                    name, why, where, error=f"{name} could not be fetched ({why}): what it says is unknown"
+                )
+            )
     if docs and not failures_only:
         capture = Capture(
             url=url,

@@ -32,7 +32,9 @@ def _missing(rec: Record, hit: CachedEvidence | None) -> str | None:
     if hit.error is not None:
         return f"evidence fetch of {rec.url} failed: {hit.error}"
     final = hit.final_url or rec.url or ""
-    if hit.site is None or (hit.final_url and origin_of(final) != origin_of(rec.url or "") and not hit.final_site):
+    if hit.site is None or (
+        hit.final_url and origin_of(final) != origin_of(rec.url or "") and not hit.final_site
+    ):
         return f"the site documents of {origin_of(final)} are not in the evidence cache"
     return None
 
@@ -42,7 +44,11 @@ def _fill(rec: Record, hit: CachedEvidence, user_agent: str | None) -> None:
     assert main is not None
     own = frozenset(
         name
-        for name, value in (("robots.txt", rec.robots_txt), ("ai.txt", rec.ai_txt), ("tdmrep.json", rec.tdmrep_json))
+        for name, value in (
+            ("robots.txt", rec.robots_txt),
+            ("ai.txt", rec.ai_txt),
+            ("tdmrep.json", rec.tdmrep_json),
+        )
         if value is not None
     )
     if not rec.headers:

@@ -55,7 +55,12 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
             # From the evidence cache: the final URL of a redirect, and the site documents' evidence.
             final_url = rec.extra.get("evidence_url")
             site = tuple(rec.extra.get("site_evidence", ()))
-            if rec.content is None and not site and not final_url and _capture_chars(rec, head) <= _MEMO_MAX_CHARS:
+            if (
+                rec.content is None
+                and not site
+                and not final_url
+                and _capture_chars(rec, head) <= _MEMO_MAX_CHARS
+            ):
                 key = (rec.url, rec.headers, head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json,
                        rec.filename, when)  # fmt: skip
                 try:

@@ -1,0 +1,81 @@
+"""``--resume`` against a registry written to between the crash and the resume (D11).
+
+Chosen behaviour: decided items keep their decisions; the unfinished ones are looked up against
+the registry as it is now, and report.json records both registry states and from which item on
+the new one applied. Here a work is registered (deny) between an interrupted scan and its resume:
+its copy, not yet scanned at the crash, is dropped by the registry on resume.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from scan_fixtures import sotu_texts
+
+from mediamanager.model import Purpose, parse_preference_spec, utcnow
+from mediamanager.scan.config import ScanConfig
+from mediamanager.scan.run import scan
+
+
+class _Crash(Exception):
+    pass
+
+
+def test_resume_after_a_registry_write(tmp_path: Path, test_data: Path) -> None:
+    from mediamanager.registry.service import RegistryService
+    from mediamanager.registry.snapshot import export_snapshot
+    from mediamanager.registry.store.engine import make_engine, upgrade_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
+    upgrade_schema(engine)
+    service = RegistryService(engine)
+    owner, _ = service.create_owner("Late Registrant")
+    texts = sotu_texts(test_data, 4)
+    snapshot = tmp_path / "snapshot"
+    export_snapshot(service, snapshot)
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    config = ScanConfig(Purpose.GENAI_TRAIN, str(snapshot), utcnow(), unknown="keep", batch_size=1)
+    out = tmp_path / "out"
+    seen = []
+
+    def crash_after_two(n: int) -> None:
+        seen.append(n)
+        if sum(seen) >= 2:
+            raise _Crash
+
+    with pytest.raises(_Crash):
+        scan(str(data), out, config, key_path=tmp_path / "k.pem", progress=crash_after_two)
+    first = json.loads((out / ".scan" / "state.json").read_text())["registry_sha256"]
+
+    # Between the crash and the resume, someone registers the last text with a deny.
+    service.register_content(
+        owner, texts[3].encode(), filename="late.txt", title="Late work",
+        preferences=parse_preference_spec("genai-train=deny"),
+    )  # fmt: skip
+    shutil.rmtree(snapshot)
+    export_snapshot(service, snapshot)
+    engine.dispose()
+
+    summary = scan(str(data), out, config, key_path=tmp_path / "k.pem", resume=True)
+    assert summary.resumed and summary.registry.sha256 != first
+    rows = pq.read_table(out / "decisions.parquet").to_pylist()
+    assert [(r["item_id"], r["outcome"], r["reason"]) for r in rows] == [
+        ("t0", "keep", "unknown"),
+        ("t1", "keep", "unknown"),
+        ("t2", "keep", "unknown"),
+        ("t3", "drop", "deny:registry"),
+    ]
+    report = json.loads((out / "report.json").read_text())
+    history = report["registry_history"]
+    assert [(h["sha256"], h["items_decided_before"]) for h in history] == [
+        (first, 0),
+        (summary.registry.sha256, 2),
+    ]
+    assert report["registry"]["sha256"] == summary.registry.sha256
+    assert json.loads((out / "usage-report.json").read_text())["registry_history"] == history
