@@ -10,6 +10,7 @@ the W3C TDMRep spec's first tdmrep.json example (``location: /``, reservation 1)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -29,9 +30,13 @@ MEDIAMANAGER = str(Path(sys.executable).parent / "mediamanager")
 TIMEOUT_S = 1.0
 ALLOW = (("Content-Usage", "train-ai=y"),)
 NOCLOSE = b'<!doctype html><html><meta name="robots" content="noai, noimageai"><title>t</title><p>body text'
-CLOSED = b'<!doctype html><html><head><meta name="robots" content="noai"><title>t</title></head><body>b</body>'
+CLOSED = (
+    b'<!doctype html><html><head><meta name="robots" content="noai"><title>t</title></head><body>b</body>'
+)
 PLAIN = b"<!doctype html><html><head><title>t</title></head><body>body</body></html>"
-BIGHEAD = b"<!doctype html><html><head>" + b"<!-- pad -->" * 60000 + b'<meta name="robots" content="noai"></head>'
+BIGHEAD = (
+    b"<!doctype html><html><head>" + b"<!-- pad -->" * 60000 + b'<meta name="robots" content="noai"></head>'
+)
 
 Reply = tuple[int, bytes, str]
 Site = dict[str, Callable[[], Reply]]
@@ -71,10 +76,8 @@ def _serve(site: Site, redirect_to: dict[str, str]) -> ThreadingHTTPServer:
                 for k, v in ALLOW:
                     self.send_header(k, v)
             self.end_headers()
-            try:
+            with contextlib.suppress(OSError):  # the fetcher may have given up waiting
                 self.wfile.write(body)
-            except OSError:  # the fetcher gave up waiting
-                pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -105,7 +108,10 @@ def sites(test_data: Path) -> Iterator[dict[str, str]]:
         {"/redirect.html": b_url + "/plain.html"},
     )
     c = _serve(
-        {"/robots.txt": _slow((200, b"User-agent: *\nDisallow: /\n", "text/plain")), "/plain.html": _html(PLAIN)},
+        {
+            "/robots.txt": _slow((200, b"User-agent: *\nDisallow: /\n", "text/plain")),
+            "/plain.html": _html(PLAIN),
+        },
         {},
     )
     d = _serve(  # robots.txt 404 (no robots.txt), ai.txt 503, tdmrep.json times out
@@ -125,7 +131,9 @@ def sites(test_data: Path) -> Iterator[dict[str, str]]:
     )
     f = _serve({"/noclose.html": _html(NOCLOSE), "/plain.html": _html(PLAIN)}, {})  # robots.txt 404 only
     servers = [a, b, c, d, e, f]
-    urls = {name: f"http://127.0.0.1:{s.server_address[1]}" for name, s in zip("abcdef", servers, strict=True)}
+    urls = {
+        name: f"http://127.0.0.1:{s.server_address[1]}" for name, s in zip("abcdef", servers, strict=True)
+    }
     urls["refused"] = f"http://127.0.0.1:{_free_port()}"
     yield urls
     for s in servers:
@@ -171,7 +179,9 @@ def _scan(tmp: Path, data: Path, cache: Path, reg: Registered, name: str, *extra
 
 
 @pytest.fixture(scope="module")
-def decided(sites: dict[str, str], text_registry: Registered, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def decided(
+    sites: dict[str, str], text_registry: Registered, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
     tmp = tmp_path_factory.mktemp("failclosed")
     fetched = [k for k in [*EXPECTED, "d/plain.html"] if k != "e/not-fetched.html"]
     (tmp / "urls.txt").write_text("\n".join(_url(sites, k) for k in fetched))
