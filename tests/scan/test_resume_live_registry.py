@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -20,12 +22,15 @@ from mediamanager.model import Purpose, parse_preference_spec, utcnow
 from mediamanager.scan.config import ScanConfig
 from mediamanager.scan.run import scan
 
+MEDIAMANAGER = str(Path(sys.executable).parent / "mediamanager")
+
 
 class _Crash(Exception):
     pass
 
 
-def test_resume_after_a_registry_write(tmp_path: Path, test_data: Path) -> None:
+@pytest.mark.parametrize("how", ["cli", "api"])
+def test_resume_after_a_registry_write(how: str, tmp_path: Path, test_data: Path) -> None:
     from mediamanager.registry.service import RegistryService
     from mediamanager.registry.snapshot import export_snapshot
     from mediamanager.registry.store.engine import make_engine, upgrade_schema
@@ -62,8 +67,19 @@ def test_resume_after_a_registry_write(tmp_path: Path, test_data: Path) -> None:
     export_snapshot(service, snapshot)
     engine.dispose()
 
-    summary = scan(str(data), out, config, key_path=tmp_path / "k.pem", resume=True)
-    assert summary.resumed and summary.registry.sha256 != first
+    if how == "cli":  # a new process, as a user resumes
+        res = subprocess.run(
+            [MEDIAMANAGER, "scan", "run", str(data), "--purpose", "genai-train", "--registry", str(snapshot),
+             "--out", str(out), "--unknown", "keep", "--key", str(tmp_path / "k.pem"), "--resume"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        now = json.loads((out / "report.json").read_text())["registry"]["sha256"]
+    else:  # in-process: the cached registry client must be reopened
+        summary = scan(str(data), out, config, key_path=tmp_path / "k.pem", resume=True)
+        assert summary.resumed
+        now = summary.registry.sha256
+    assert now != first
     rows = pq.read_table(out / "decisions.parquet").to_pylist()
     assert [(r["item_id"], r["outcome"], r["reason"]) for r in rows] == [
         ("t0", "keep", "unknown"),
@@ -75,7 +91,6 @@ def test_resume_after_a_registry_write(tmp_path: Path, test_data: Path) -> None:
     history = report["registry_history"]
     assert [(h["sha256"], h["items_decided_before"]) for h in history] == [
         (first, 0),
-        (summary.registry.sha256, 2),
+        (now, 2),
     ]
-    assert report["registry"]["sha256"] == summary.registry.sha256
     assert json.loads((out / "usage-report.json").read_text())["registry_history"] == history
