@@ -8,7 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from tests.loopback import LiveServer, serve_registry
+
+# Hypothesis profiles are registered here, at startup, so that `--hypothesis-profile=NAME` and
+# HYPOTHESIS_PROFILE=NAME find them (a test module registers too late: D15 of the red-team review).
+# The fuzz targets take their example count from the loaded profile (tests/signals/signals_testlib.py).
+_FUZZ_HEALTH = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile("fuzz-long", max_examples=5000, deadline=None, suppress_health_check=_FUZZ_HEALTH)
+settings.register_profile("fuzz-smoke", max_examples=3, deadline=None, suppress_health_check=_FUZZ_HEALTH)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(os.environ.get("MEDIAMANAGER_TEST_DATA", REPO.parent / "shared" / "test-data")).resolve()

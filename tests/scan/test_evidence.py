@@ -100,8 +100,9 @@ def test_fetch_then_scan_offline(site: str, text_registry: Registered, tmp_path:
     )
     assert rows["/private/notes.txt"]["reason"] == "deny:robots.txt"
     assert rows["/open/page.html"]["reason"] == "deny:X-Robots-Tag"
-    # Neither a clean site nor an unreachable one is permission.
-    assert rows["/plain/ok.html"]["reason"] == "unknown" and rows["dead"]["reason"] == "unknown"
+    # A clean site is not permission; an unreachable page is an error, never "the site said nothing".
+    assert rows["/plain/ok.html"]["reason"] == "unknown"
+    assert (rows["dead"]["outcome"], rows["dead"]["reason"]) == ("error", "error")
 
 
 def test_html_head_is_cut_at_the_end_of_head() -> None:

@@ -9,9 +9,24 @@ from hypothesis import HealthCheck, settings
 
 from mediamanager.model import Conditions, Evidence, Preferences, Purpose, Use, combine_rules
 
-# Fuzz tests run briefly by default (CI); raise with HYPOTHESIS_PROFILE=fuzz-long.
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("fuzz-long", max_examples=5000, deadline=None)
+
+def fuzz_settings(ci_examples: int) -> settings:
+    """Settings for a fuzz target: ``ci_examples`` under the default profile, else the loaded profile's count.
+
+    Profiles (``fuzz-long``, ``fuzz-smoke``) are registered in tests/conftest.py and chosen with
+    ``--hypothesis-profile=NAME`` or ``HYPOTHESIS_PROFILE=NAME``; an explicit count here would override them.
+    """
+    loaded = settings.get_current_profile_name() != "default"
+    examples = settings().max_examples if loaded else ci_examples
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
+
+# Fuzz tests run briefly by default (CI); run longer with --hypothesis-profile=fuzz-long.
+FUZZ = fuzz_settings(60)
 
 
 def robots_body(entry: dict[str, Any]) -> str | bytes:

@@ -11,9 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from signals_testlib import fuzz_settings
 
 from mediamanager.model import Evidence, Use, parse_preference_spec
 from mediamanager.signals.c2pa_tm import read_c2pa
@@ -22,10 +23,11 @@ from mediamanager.signals.xmp import read_xmp_packet
 from mediamanager.signals.xmp_containers import find_xmp, sniff_format
 
 pytestmark = pytest.mark.fuzz
-FUZZ = settings(
-    max_examples=int(os.environ.get("MM_FUZZ_EXAMPLES", "40")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+# 40 examples in CI; the loaded hypothesis profile (--hypothesis-profile=fuzz-long) or MM_FUZZ_EXAMPLES overrides.
+FUZZ = (
+    fuzz_settings(40)
+    if "MM_FUZZ_EXAMPLES" not in os.environ
+    else settings(fuzz_settings(40), max_examples=int(os.environ["MM_FUZZ_EXAMPLES"]))
 )
 TEST_DATA = Path(
     os.environ.get(

@@ -97,3 +97,24 @@ def test_signals_help_has_examples() -> None:
     for cmd in (["signals", "read", "--help"], ["signals", "robots", "--help"]):
         result = runner.invoke(app, cmd)
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_signals_read_without_a_file(tmp_path: Path, test_data: Path) -> None:
+    """Headers and robots.txt only: FILE is optional (the real ai-robots-txt robots.txt disallows GPTBot)."""
+    headers = tmp_path / "headers.txt"
+    headers.write_text("HTTP/1.1 200 OK\nContent-Usage: search=y\n")
+    robots = test_data / "ai-robots-txt" / "robots.txt"
+    result = runner.invoke(
+        app,
+        ["signals", "read", "--url", "https://x/a", "--headers", str(headers), "--robots", str(robots),
+         "--user-agent", "GPTBot", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["effective"]["genai-train"] == "deny"
+    assert {(e["source"], e["purpose"], e["use"]) for e in out["evidence"]} >= {
+        ("Content-Usage", "search", "allow"),
+        ("robots.txt", "genai-train", "deny"),
+    }
+    nothing = runner.invoke(app, ["signals", "read", "--url", "https://x/a"])
+    assert nothing.exit_code == 2 and "give FILE or at least one of" in nothing.output

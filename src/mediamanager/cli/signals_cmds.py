@@ -43,8 +43,11 @@ def _parse_headers(data: bytes) -> list[tuple[str, str]]:
 
 @signals_app.command("read")
 def read_cmd(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="The content file (its own bytes are read)."
+    file: Path | None = typer.Argument(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="The content file (its own bytes are read); optional when only web evidence is given.",
     ),
     url: str | None = typer.Option(None, "--url", help="The URL the file was fetched from."),
     headers: Path | None = typer.Option(
@@ -59,6 +62,9 @@ def read_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON: preferences, effective uses, evidence."),
 ) -> None:
     """Print the combined AI-usage preferences of FILE and every piece of evidence behind them.
+
+    FILE may be left out to read only web evidence (--headers, --robots, --html, --ai-txt,
+    --tdmrep, --rsl); at least one source is required.
 
     Exit code 0 when the signals were read (errors in them are reported, not fatal), 2 on bad arguments.
 
@@ -75,6 +81,10 @@ def read_cmd(
         doc = _read_side(Path(path), "RSL licence")
         assert doc is not None
         rsl_docs[link] = doc
+    if file is None and not (headers or robots or html or ai_txt or tdmrep or rsl):
+        raise typer.BadParameter(
+            "give FILE or at least one of --headers, --robots, --html, --ai-txt, --tdmrep, --rsl"
+        )
     header_bytes = _read_side(headers, "headers file")
     html_bytes = _read_side(html, "HTML file")
     capture = Capture(
@@ -85,8 +95,8 @@ def read_cmd(
         ai_txt=_read_side(ai_txt, "ai.txt"),
         tdmrep_json=_read_side(tdmrep, "tdmrep.json"),
         rsl_xml=rsl_docs,
-        content=file.read_bytes(),
-        filename=file.name,
+        content=None if file is None else file.read_bytes(),
+        filename=None if file is None else file.name,
     )
     evidence = collect_signals(capture, user_agent=user_agent)
     prefs = preferences_from(evidence)

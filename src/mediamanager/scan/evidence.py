@@ -7,47 +7,72 @@ for records that carry a URL but no captured evidence.
 The cache is one SQLite file::
 
     pages(url TEXT PRIMARY KEY, origin TEXT, status INTEGER, headers TEXT  -- JSON [[name, value], ...]
-          html_head TEXT, fetched_at TEXT, error TEXT)
+          html_head TEXT, fetched_at TEXT, error TEXT,
+          final_url TEXT)  -- where the redirects ended (NULL: no redirect)
     origins(origin TEXT PRIMARY KEY, robots_txt TEXT, ai_txt TEXT, tdmrep_json TEXT,
-            statuses TEXT  -- JSON {"robots.txt": 200, "ai.txt": 404, ...}, fetched_at TEXT)
+            statuses TEXT  -- JSON {"robots.txt": 200, "ai.txt": 404, "tdmrep.json": "error: ..."},
+            fetched_at TEXT)
 
-A site-wide document is stored only when it was served with status 200; any
-other answer is stored as NULL (unknown), never as permission.
+A site-wide document is stored only when it was served with a 2xx status; the
+``statuses`` column says what else happened, and the scan reads it
+(:func:`mediamanager.scan.site_status.site_evidence`): an unreachable robots.txt
+is a complete disallow, an unreachable ai.txt or tdmrep.json is an error. A page
+that could not be fetched keeps its ``error`` and is an ``error`` row in a scan.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from mediamanager.model import utcnow
+from mediamanager.scan.html_head import head_of_page
 
-__all__ = ["CachedEvidence", "EvidenceCache", "fetch_evidence", "html_head_of", "origin_of"]
+__all__ = ["CachedEvidence", "CachedSite", "EvidenceCache", "fetch_evidence", "html_head_of", "origin_of"]
 
 MAX_BODY = 512 * 1024
 MAX_SITE_DOC = 512 * 1024
 SITE_DOCS = {"robots.txt": "/robots.txt", "ai.txt": "/ai.txt", "tdmrep.json": "/.well-known/tdmrep.json"}
-_HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages(url TEXT PRIMARY KEY, origin TEXT, status INTEGER, headers TEXT,
-    html_head TEXT, fetched_at TEXT, error TEXT);
+    html_head TEXT, fetched_at TEXT, error TEXT, final_url TEXT);
 CREATE TABLE IF NOT EXISTS origins(origin TEXT PRIMARY KEY, robots_txt TEXT, ai_txt TEXT, tdmrep_json TEXT,
     statuses TEXT, fetched_at TEXT);
 """
 
 
 @dataclass(frozen=True)
+class CachedSite:
+    """What one origin served for its site-wide documents, and with which status."""
+
+    origin: str
+    robots_txt: str | None
+    ai_txt: str | None
+    tdmrep_json: str | None
+    statuses: dict[str, Any]
+    fetched_at: str | None
+
+    def doc(self, name: str) -> str | None:
+        return {"robots.txt": self.robots_txt, "ai.txt": self.ai_txt, "tdmrep.json": self.tdmrep_json}[name]
+
+
+@dataclass(frozen=True)
 class CachedEvidence:
-    """The evidence cached for one URL (page-level and site-wide)."""
+    """The evidence cached for one URL (page-level and site-wide).
+
+    ``site`` is the requested URL's origin; ``final_url`` and ``final_site`` are
+    where the redirects ended, when they left the URL. ``robots_txt``, ``ai_txt``
+    and ``tdmrep_json`` are the requested origin's documents, for callers that
+    only want those.
+    """
 
     url: str
     headers: tuple[tuple[str, str], ...]
@@ -57,6 +82,11 @@ class CachedEvidence:
     tdmrep_json: str | None
     fetched_at: str | None
     error: str | None = None
+    site: CachedSite | None = None
+    final_url: str | None = None
+    final_site: CachedSite | None = None
+    page_found: bool = True
+    statuses: dict[str, Any] = field(default_factory=dict)
 
 
 def origin_of(url: str) -> str:
@@ -66,11 +96,9 @@ def origin_of(url: str) -> str:
 
 
 def html_head_of(body: bytes) -> str | None:
-    """The ``<head>`` part of an HTML page (everything before ``</head>``), or None when it has none."""
-    m = _HEAD_END.search(body)
-    if m is None:
-        return None
-    return body[: m.end()].decode("utf-8", "replace")
+    """The head of an HTML page (see :mod:`mediamanager.scan.html_head`), or None for an empty body."""
+    head = head_of_page(body, truncated=False, limit=len(body)).head if body else None
+    return head if head and head.strip() else None
 
 
 class EvidenceCache:
@@ -83,30 +111,56 @@ class EvidenceCache:
         else:
             self.db = sqlite3.connect(self.path, check_same_thread=False)
             self.db.executescript(_SCHEMA)
+            if "final_url" not in self._page_columns():  # a cache written before redirects were kept
+                with self.db:
+                    self.db.execute("ALTER TABLE pages ADD COLUMN final_url TEXT")
+        self._has_final = "final_url" in self._page_columns()
         self.lock = threading.Lock()
+
+    def _page_columns(self) -> set[str]:
+        return {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}
+
+    def site(self, origin: str) -> CachedSite | None:
+        """One origin's site-wide documents and statuses, or None when they were never fetched."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT robots_txt, ai_txt, tdmrep_json, statuses, fetched_at FROM origins WHERE origin = ?",
+                (origin,),
+            ).fetchone()
+        if row is None:
+            return None
+        statuses = json.loads(row[3]) if row[3] else {}
+        return CachedSite(origin, row[0], row[1], row[2], dict(statuses), row[4])
 
     def get(self, url: str) -> CachedEvidence | None:
         """The cached evidence for ``url`` (site-wide documents even when the page itself was not fetched)."""
+        final = "final_url" if self._has_final else "NULL"
         with self.lock:
             page = self.db.execute(
-                "SELECT headers, html_head, fetched_at, error FROM pages WHERE url = ?", (url,)
+                f"SELECT headers, html_head, fetched_at, error, {final} FROM pages WHERE url = ?", (url,)
             ).fetchone()
-            site = self.db.execute(
-                "SELECT robots_txt, ai_txt, tdmrep_json, fetched_at FROM origins WHERE origin = ?",
-                (origin_of(url),),
-            ).fetchone()
+        site = self.site(origin_of(url))
         if page is None and site is None:
             return None
+        final_url = page[4] if page and page[4] and page[4] != url else None
+        final_site = None
+        if final_url is not None and origin_of(final_url) != origin_of(url):
+            final_site = self.site(origin_of(final_url))
         headers = tuple((k, v) for k, v in json.loads(page[0] or "[]")) if page else ()
         return CachedEvidence(
             url=url,
             headers=headers,
             html_head=page[1] if page else None,
-            robots_txt=site[0] if site else None,
-            ai_txt=site[1] if site else None,
-            tdmrep_json=site[2] if site else None,
-            fetched_at=(page[2] if page else None) or (site[3] if site else None),
+            robots_txt=site.robots_txt if site else None,
+            ai_txt=site.ai_txt if site else None,
+            tdmrep_json=site.tdmrep_json if site else None,
+            fetched_at=(page[2] if page else None) or (site.fetched_at if site else None),
             error=page[3] if page else None,
+            site=site,
+            final_url=final_url,
+            final_site=final_site,
+            page_found=page is not None,
+            statuses=site.statuses if site else {},
         )
 
     def has_origin(self, origin: str) -> bool:
@@ -120,11 +174,22 @@ class EvidenceCache:
         headers: list[tuple[str, str]],
         head: str | None,
         error: str | None,
+        final_url: str | None = None,
     ) -> None:
         with self.lock, self.db:
             self.db.execute(
-                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (url, origin_of(url), status, json.dumps(headers), head, utcnow().isoformat(), error),
+                "INSERT OR REPLACE INTO pages(url, origin, status, headers, html_head, fetched_at, error, "
+                "final_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    url,
+                    origin_of(url),
+                    status,
+                    json.dumps(headers),
+                    head,
+                    utcnow().isoformat(),
+                    error,
+                    final_url,
+                ),
             )
 
     def put_origin(self, origin: str, docs: dict[str, str | None], statuses: dict[str, Any]) -> None:
@@ -145,13 +210,14 @@ class EvidenceCache:
         self.db.close()
 
 
-def _read_capped(resp: Any, cap: int) -> bytes:
+def _read_capped(resp: Any, cap: int) -> tuple[bytes, bool]:
+    """The first ``cap`` bytes of a response, and whether there was more."""
     out = bytearray()
     for chunk in resp.iter_bytes():
         out += chunk
-        if len(out) >= cap:
-            break
-    return bytes(out[:cap])
+        if len(out) > cap:
+            return bytes(out[:cap]), True
+    return bytes(out), False
 
 
 def fetch_evidence(
@@ -165,6 +231,8 @@ def fetch_evidence(
 ) -> dict[str, int]:
     """Fetch headers + HTML head for every URL and robots.txt, ai.txt, tdmrep.json once per site.
 
+    Redirects are followed (at most 5); the site documents of the origin where
+    they end are fetched too, and the final URL is stored with the page.
     Failures are stored with their error (and reported through ``on_done``);
     they never stop the run. Returns counts of pages fetched, failed and sites.
     """
@@ -189,10 +257,10 @@ def fetch_evidence(
             try:
                 with client.stream("GET", origin + path) as r:
                     statuses[name] = r.status_code
-                    body = _read_capped(r, MAX_SITE_DOC)
-                docs[name] = body.decode("utf-8", "replace") if r.status_code == 200 else None
+                    body, _ = _read_capped(r, MAX_SITE_DOC)
+                docs[name] = body.decode("utf-8", "replace") if 200 <= r.status_code < 300 else None
             except httpx.HTTPError as exc:
-                statuses[name] = f"error: {exc}"
+                statuses[name] = f"error: {type(exc).__name__}: {exc}"
                 docs[name] = None
         cache.put_origin(origin, docs, statuses)
         with origin_lock:
@@ -205,8 +273,15 @@ def fetch_evidence(
             with client.stream("GET", url) as r:
                 headers = [(k.lower(), v) for k, v in r.headers.multi_items()]
                 ctype = r.headers.get("content-type", "")
-                head = html_head_of(_read_capped(r, MAX_BODY)) if "html" in ctype else None
-                cache.put_page(url, r.status_code, headers, head, None)
+                final = str(r.url)
+                head, head_error = None, None
+                if "html" in ctype:
+                    body, more = _read_capped(r, MAX_BODY)
+                    found = head_of_page(body, truncated=more, limit=MAX_BODY)
+                    head, head_error = found.head, found.error
+            if origin_of(final) != origin_of(url):
+                site(origin_of(final))
+            cache.put_page(url, r.status_code, headers, head, head_error, final if final != url else None)
             with origin_lock:
                 counts["pages"] += 1
         except (httpx.HTTPError, ValueError) as exc:

@@ -70,6 +70,47 @@ def _check_same(state: dict[str, Any], key: str, value: Any) -> None:
         )
 
 
+def _record_registry_change(
+    state: dict[str, Any], ckpt: Checkpoint, shards: list[str], batch_size: int, info: RegistryInfo
+) -> None:
+    """A resume against a registry that changed since the crash (a live registry was written to).
+
+    Decided items keep their decisions (they were right against the registry of their time);
+    only the unfinished ones are looked up, against the registry as it is now. The state and then
+    report.json / usage-report.json record every registry state and from which item on it applied.
+    """
+    history: list[dict[str, Any]] = state.setdefault(
+        "registry_history",
+        [
+            {
+                "source": state.get("registry_source"),
+                "version": state.get("registry_version"),
+                "sha256": state.get("registry_sha256"),
+                "items_decided_before": 0,
+            }
+        ],
+    )
+    decided = sum(ckpt.batches_written(i) for i in range(len(shards)) if not ckpt.is_done(i)) * batch_size
+    decided += sum(_done_count(ckpt, i) for i in range(len(shards)) if ckpt.is_done(i))
+    history.append(
+        {
+            "source": info.source,
+            "version": info.version,
+            "sha256": info.sha256,
+            "items_decided_before": decided,
+        }
+    )
+    state["registry_source"], state["registry_version"], state["registry_sha256"] = (
+        info.source,
+        info.version,
+        info.sha256,
+    )
+
+
+def _done_count(ckpt: Checkpoint, shard_index: int) -> int:
+    return int((ckpt.parts / f"{shard_index:05d}.done").read_text() or 0)
+
+
 def _plan(ckpt: Checkpoint, shards: list[str], batch_size: int) -> list[ShardPlan]:
     return [
         ShardPlan(i, s, ckpt.batches_written(i) * batch_size)
@@ -214,13 +255,15 @@ def scan(
     # Ask the registry first: an unreachable registry must stop the scan before anything is written.
     in_process = engine == "local" and workers <= 1
     # In-process scans reuse this client; otherwise the workers open their own and the driver's is dropped.
-    ctx = worker_context(config) if in_process else StepContext(config)
+    ctx = worker_context(config, fresh=resumed) if in_process else StepContext(config)
     info = ctx.client.info()
     del ctx
     shards = reader.shards()
     if resumed:
         _check_same(state, "shards", shards)
-        _check_same(state, "registry_sha256", info.sha256)
+        if state.get("registry_sha256") != info.sha256:
+            _record_registry_change(state, ckpt, shards, config.batch_size, info)
+            ckpt.save_state(state)
     else:
         out.mkdir(parents=True, exist_ok=True)
         state = {
@@ -247,7 +290,14 @@ def scan(
     write_filtered(reader, fmt, decisions, staging, licensed=config.licensed_in_output)
     staging.replace(out / "data")
     counts = write_reports(
-        decisions, out, config=config, registry=info, input_path=input_path, fmt=fmt, shards=shards
+        decisions,
+        out,
+        config=config,
+        registry=info,
+        input_path=input_path,
+        fmt=fmt,
+        shards=shards,
+        registry_history=state.get("registry_history"),
     )
     files = sign_outputs(out, key_path=key_path, scan_time=config.scan_time)
     shutil.rmtree(ckpt.dir)

@@ -84,6 +84,10 @@ def tdm_evidence(
     return Evidence(source, raw, location, purpose=Purpose.TDM, use=Use.DENY)
 
 
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def parse_tdmrep_json(
     text: str | bytes, *, url: str | None = None, location: str = "/.well-known/tdmrep.json"
 ) -> list[Evidence]:
@@ -93,7 +97,7 @@ def parse_tdmrep_json(
     if len(raw) > MAX_JSON_BYTES:
         return [Evidence("tdmrep.json", head, location, error=f"tdmrep.json over {MAX_JSON_BYTES} bytes")]
     try:
-        rules = json.loads(raw.decode("utf-8"))
+        rules = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return [Evidence("tdmrep.json", head, location, error=f"tdmrep.json is not valid JSON: {exc}")]
     if not isinstance(rules, list):
@@ -115,8 +119,32 @@ def parse_tdmrep_json(
                 )
             )
             continue
-        if not _matches(path, _escape_pattern(rule["location"])):
+        try:
+            pattern = _escape_pattern(rule["location"])
+        except UnicodeEncodeError:  # a lone surrogate (a JSON \ud800 escape): no path can match it safely
+            errors.append(
+                Evidence(
+                    "tdmrep.json",
+                    json.dumps(rule)[:200],
+                    location,
+                    error=f"rule {index} location is not valid Unicode",
+                )
+            )
             continue
+        if not _matches(path, pattern):
+            continue
+        reservation = rule["tdm-reservation"]
+        if not ((type(reservation) is int and reservation in (0, 1)) or reservation in ("0", "1")):
+            # The spec's values are 0 and 1; NaN, 1e999999 (inf) or "yes" leave this path's rule unknown.
+            errors.append(
+                Evidence(
+                    "tdmrep.json",
+                    json.dumps(rule)[:200],
+                    f"{location} rule {index}",
+                    error=f"rule {index}: tdm-reservation must be 0 or 1, not {reservation!r}",
+                )
+            )
+            return errors
         policy = rule.get("tdm-policy")
         ev = tdm_evidence(
             rule["tdm-reservation"],

@@ -298,6 +298,9 @@ def parse_packet(packet: bytes) -> ET.Element:
             "XMP packet refused: DTD or entity declarations (possible entity-expansion bomb)"
         )
     packet = _packet_body(packet)
+    # Counted before parsing: a million nested elements would cost seconds and hundreds of MB to build.
+    if packet.count(b"<") > 2 * _MAX_ELEMENTS + 16:
+        raise CorruptMediaError(f"XMP packet has over {_MAX_ELEMENTS:,} elements")
     try:
         root = safe_fromstring(packet, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
@@ -306,7 +309,7 @@ def parse_packet(packet: bytes) -> ET.Element:
         ) from exc
     except ET.ParseError as exc:
         raise CorruptMediaError(f"XMP packet is not well-formed XML: {exc}") from exc
-    except (ValueError, UnicodeError) as exc:
+    except (ValueError, UnicodeError, LookupError) as exc:  # LookupError: an unknown declared encoding
         raise CorruptMediaError(f"XMP packet unreadable: {exc}") from exc
     for count, _ in enumerate(root.iter(), 1):
         if count > _MAX_ELEMENTS:

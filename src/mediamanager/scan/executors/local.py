@@ -20,20 +20,41 @@ from mediamanager.scan.executors.base import ReaderSpec, ShardPlan
 from mediamanager.scan.pipeline import process_batch
 from mediamanager.scan.record import Record
 
-__all__ = ["LocalExecutor", "iter_batches"]
+__all__ = ["BATCH_BYTES", "LocalExecutor", "iter_batches"]
+
+# A batch is cut early once its items hold this many bytes: 256 items of 30 MB each must not sit in
+# memory (and in a pickle to a worker) at once. Smaller batches still fall within one checkpoint part.
+BATCH_BYTES = 64 * 1024 * 1024
+
+
+def _size(rec: Record) -> int:
+    return len(rec.content or b"") + len(rec.text or "")
 
 
 def iter_batches(
     reader: ReaderSpec, plan: list[ShardPlan], batch_size: int
 ) -> Iterator[tuple[int, list[Record]]]:
-    """``(shard index, records)`` batches, aligned so that a batch never spans two checkpoint parts."""
+    """``(shard index, records)`` batches, aligned so that a batch never spans two checkpoint parts.
+
+    A batch ends at a part boundary (every ``batch_size`` offsets) or once it holds
+    :data:`BATCH_BYTES` of content, whichever comes first.
+    """
     r = reader.open()
     for sp in plan:
         records = r.read_shard(sp.shard, sp.start)
+        offset = sp.start
         while True:
-            batch = list(islice(records, batch_size))
+            room = batch_size - offset % batch_size
+            batch: list[Record] = []
+            held = 0
+            for rec in islice(records, room):
+                batch.append(rec)
+                held += _size(rec)
+                if held >= BATCH_BYTES:
+                    break
             if not batch:
                 break
+            offset += len(batch)
             yield sp.index, batch
 
 

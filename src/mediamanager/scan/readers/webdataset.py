@@ -8,11 +8,18 @@ first dot of its file name), as WebDataset defines it. The media member
 We stream the tar with the standard library's ``tarfile`` rather than the
 ``webdataset`` package: it needs no extra, streams from any fsspec file, and
 keeps every member's bytes exactly as they were for the filtered output.
+
+Decompression amplification is bounded: a member larger than
+:func:`max_member_bytes` (32 MiB, setting ``MEDIAMANAGER_SCAN_MAX_MEMBER_BYTES``)
+is never read into memory (the tar header gives its size, and a compressed stream
+is skipped through in chunks); its sample becomes an ``error`` row. The local
+executor also cuts batches by bytes (:data:`mediamanager.scan.executors.local.BATCH_BYTES`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tarfile
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +27,9 @@ from typing import Any
 from mediamanager.scan.readers.base import MAX_ITEM_BYTES, ShardedFileReader, record_from_mapping
 from mediamanager.scan.record import Record
 
-__all__ = ["WebDatasetReader", "iter_samples", "sample_key"]
+__all__ = ["WebDatasetReader", "iter_samples", "max_member_bytes", "sample_key"]
+
+DEFAULT_MAX_MEMBER_BYTES = 32 * 1024 * 1024
 
 MEDIA_EXTS = ("jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "bmp", "flac", "mp3", "wav", "ogg", "pdf")
 TEXT_EXTS = ("txt", "text", "md", "html")
@@ -33,8 +42,21 @@ def sample_key(name: str) -> tuple[str, str]:
     return (f"{folder}/{stem}" if folder else stem), ext
 
 
-def iter_samples(fileobj: Any) -> Iterator[tuple[str, list[tuple[tarfile.TarInfo, bytes]]]]:
-    """(key, [(member, bytes), ...]) per sample, in tar order."""
+def max_member_bytes() -> int:
+    """The largest tar member read into memory (``MEDIAMANAGER_SCAN_MAX_MEMBER_BYTES``, default 32 MiB)."""
+    raw = os.environ.get("MEDIAMANAGER_SCAN_MAX_MEMBER_BYTES")
+    try:
+        value = int(raw) if raw else DEFAULT_MAX_MEMBER_BYTES
+    except ValueError:
+        value = DEFAULT_MAX_MEMBER_BYTES
+    return max(1, min(value, MAX_ITEM_BYTES))
+
+
+def iter_samples(
+    fileobj: Any, limit: int | None = None
+) -> Iterator[tuple[str, list[tuple[tarfile.TarInfo, bytes]]]]:
+    """(key, [(member, bytes), ...]) per sample, in tar order; a member over ``limit`` bytes comes with ``b""``."""
+    cap = max_member_bytes() if limit is None else limit
     key: str | None = None
     members: list[tuple[tarfile.TarInfo, bytes]] = []
     with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
@@ -42,7 +64,7 @@ def iter_samples(fileobj: Any) -> Iterator[tuple[str, list[tuple[tarfile.TarInfo
             if not info.isfile():
                 continue
             k, _ = sample_key(info.name)
-            if info.size > MAX_ITEM_BYTES:
+            if info.size > cap:
                 data = b""
             else:
                 fh = tar.extractfile(info)
@@ -64,8 +86,9 @@ class WebDatasetReader(ShardedFileReader):
 
     def read_shard(self, shard: str, start: int = 0) -> Iterator[Record]:
         offset = 0
+        cap = max_member_bytes()
         with self.fs.open(self.shard_path(shard), "rb") as fh:
-            samples = iter_samples(fh)
+            samples = iter_samples(fh, cap)
             while True:
                 try:
                     key, members = next(samples)
@@ -80,7 +103,16 @@ class WebDatasetReader(ShardedFileReader):
                     )
                     return
                 if offset >= start:
-                    yield self._record(key, members, shard, offset)
+                    rec = self._record(key, members, shard, offset)
+                    big = [(i.name, i.size) for i, _ in members if i.size > cap]
+                    if big:
+                        name, size = big[0]
+                        rec.error = (
+                            f"tar member {name} is {size:,} bytes; members over {cap:,} bytes are not read "
+                            "(MEDIAMANAGER_SCAN_MAX_MEMBER_BYTES)"
+                        )
+                        rec.content, rec.text = None, None
+                    yield rec
                 offset += 1
 
     def _record(
@@ -104,8 +136,6 @@ class WebDatasetReader(ShardedFileReader):
                 info, data = by_ext[ext]
                 row["bytes"] = data
                 rec_filename = info.name
-                if info.size > MAX_ITEM_BYTES:
-                    row.pop("bytes")
                 break
         else:
             for ext in TEXT_EXTS:

@@ -5,7 +5,9 @@
     generated_at   the scan's start time (stable across a resume)
     input          {path, format, shards}
     policy         {purpose, unknown, user_agent, licensed_items_in_output, combine}
-    registry       {source, version, sha256}
+    registry       {source, version, sha256}   the registry state the scan ended with
+    registry_history  (only after a resume met a changed registry) [{source, version, sha256,
+                   items_decided_before}], oldest first
     totals         {items, keep, drop, license, error}
     by_reason      {reason code: {outcome: count}}       e.g. "deny:registry", "unknown", "error"
     by_source      {deciding source: {outcome: count}}   registry, x-robots-tag, c2pa, ...
@@ -60,6 +62,7 @@ def build_report(
     input_path: str,
     fmt: str,
     shards: list[str],
+    registry_history: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The report and the usage report, from one pass over decisions.parquet."""
     totals: Counter[str] = Counter()
@@ -149,6 +152,9 @@ def build_report(
         "works": sorted(works.values(), key=lambda w: w["work_id"]),
         "items_licensed_by_signals_only": signal_licensed,
     }
+    if registry_history:  # a resume met a changed registry: which items were decided against which state
+        report["registry_history"] = registry_history
+        usage["registry_history"] = registry_history
     return report, usage
 
 
@@ -161,13 +167,20 @@ def write_reports(
     input_path: str,
     fmt: str,
     shards: list[str],
+    registry_history: list[dict[str, Any]] | None = None,
 ) -> dict[str, int]:
     """Write report.json, report.html, datacard.md and usage-report.json; return the outcome counts."""
     from mediamanager.scan.report.datacard import render_datacard
     from mediamanager.scan.report.html import render_html
 
     report, usage = build_report(
-        decisions, config=config, registry=registry, input_path=input_path, fmt=fmt, shards=shards
+        decisions,
+        config=config,
+        registry=registry,
+        input_path=input_path,
+        fmt=fmt,
+        shards=shards,
+        registry_history=registry_history,
     )
 
     def dump(obj: Any) -> bytes:

@@ -42,7 +42,7 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
     the same, often empty, evidence): the readers are pure functions of the capture, and the
     memo holds at most ``_MEMO_SIZE`` results of captures up to ``_MEMO_MAX_CHARS`` per process.
     """
-    from mediamanager.signals import read_signals
+    from mediamanager.signals.combine import collect_signals, preferences_from
 
     memo: dict[tuple[object, ...], Preferences] = ctx.resources.setdefault("signals_memo", {})
     for rec in records:
@@ -52,7 +52,15 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
             # The head may come from the record's own HTML text, so the memo keys on the derived one.
             head = rec.effective_html_head()
             key: tuple[object, ...] | None = None
-            if rec.content is None and _capture_chars(rec, head) <= _MEMO_MAX_CHARS:
+            # From the evidence cache: the final URL of a redirect, and the site documents' evidence.
+            final_url = rec.extra.get("evidence_url")
+            site = tuple(rec.extra.get("site_evidence", ()))
+            if (
+                rec.content is None
+                and not site
+                and not final_url
+                and _capture_chars(rec, head) <= _MEMO_MAX_CHARS
+            ):
                 key = (rec.url, rec.headers, head, rec.robots_txt, rec.ai_txt, rec.tdmrep_json,
                        rec.filename, when)  # fmt: skip
                 try:
@@ -64,8 +72,10 @@ def read_record_signals(records: Iterator[Record], ctx: StepContext) -> Iterator
                     yield rec
                     continue
             capture = rec.capture(fetched_at=when, html_head=head)
+            if final_url:
+                capture = replace(capture, url=final_url)
             try:
-                prefs = read_signals(capture, user_agent=ctx.config.user_agent)
+                prefs = preferences_from([*collect_signals(capture, user_agent=ctx.config.user_agent), *site])
             except (TypeError, AttributeError, NameError, ImportError):
                 raise  # a broken install must stop the scan, not turn every item into an error
             # Signal readers report problems as evidence; anything else they raise is an error row.
