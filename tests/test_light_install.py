@@ -21,27 +21,25 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 BASE_REQS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
 
+
 def _closure() -> set[str]:
     """Canonical names of the distributions the base dependencies install, transitively."""
     seen: set[str] = set()
-    todo = [(Requirement(r), frozenset[str]()) for r in BASE_REQS]
+    todo = [r for r in map(Requirement, BASE_REQS) if r.marker is None or r.marker.evaluate()]
     while todo:
-        req, _ = todo.pop()
-        name = canonicalize_name(req.name)
-        extras = {"extra": e for e in req.extras} or {"extra": ""}
-        if req.marker and not req.marker.evaluate(extras):
-            continue
-        key = f"{name}[{','.join(sorted(req.extras))}]"
+        req = todo.pop()
+        key = f"{canonicalize_name(req.name)}[{','.join(sorted(req.extras))}]"
         if key in seen:
             continue
         seen.add(key)
         try:
-            requires = metadata.requires(name) or []
+            requires = metadata.requires(req.name) or []
         except metadata.PackageNotFoundError:
             continue
         for sub in map(Requirement, requires):
-            if sub.marker is None or any(sub.marker.evaluate({"extra": e}) for e in (req.extras or {""})):
-                todo.append((sub, frozenset()))
+            # a requirement applies with no extra, or with one of the extras asked for (psycopg[binary])
+            if sub.marker is None or any(sub.marker.evaluate({"extra": e}) for e in {"", *req.extras}):
+                todo.append(sub)
     return {k.split("[")[0] for k in seen}
 
 
