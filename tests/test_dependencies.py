@@ -37,6 +37,7 @@ EXTRA_TOOLS = {
     "mypy": "type checker run by scripts/test.sh",
     "types-defusedxml": "stubs read by mypy",
     "sentencepiece": "transformers' tokenizer backend",
+    "orjson": "datatrove's JsonlReader and JsonlWriter (tests/scan/test_scan_api.py)",
 }
 
 
