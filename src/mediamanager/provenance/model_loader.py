@@ -61,7 +61,7 @@ def load_text_model() -> Any:
     path = smollm2_gguf_path()
     transformers = _offline_transformers()
     require_extra("accelerate", "text-watermark")
-    import torch
+    torch: Any = require_extra("torch", "text-watermark")
 
     model = transformers.AutoModelForCausalLM.from_pretrained(
         str(path.parent), gguf_file=path.name, dtype=torch.float32

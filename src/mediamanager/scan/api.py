@@ -104,7 +104,7 @@ class ConsentFilter:
     is callable the same way, so it works without datatrove installed. A
     document is anything with ``text``, ``id`` and a ``metadata`` dict (url,
     headers, html_head... are read from metadata); each kept document gets
-    ``metadata["mediamanager"]`` with its outcome and reason.
+    ``metadata["mediamanager"]`` with its outcome and reason, and ``counts`` tallies the outcomes.
     """
 
     name = "🛡 Media Manager consent filter"
@@ -125,14 +125,16 @@ class ConsentFilter:
             "evidence": evidence,
         }  # fmt: skip
         self.licensed = licensed
-        self.stats: dict[str, int] = {}
+        # Outcome counts. Not ``stats``: datatrove's executor reads a step's ``stats`` as its own
+        # Stats object when it saves the pipeline's statistics.
+        self.counts: dict[str, int] = {}
 
     def run(self, data: Any, rank: int = 0, world_size: int = 1) -> Iterator[Any]:
         for doc in data:
             meta = dict(getattr(doc, "metadata", None) or {})
             row = {**meta, "id": getattr(doc, "id", None), "text": getattr(doc, "text", None)}
             d = decide_record(row, **self.kwargs)
-            self.stats[d.outcome.value] = self.stats.get(d.outcome.value, 0) + 1
+            self.counts[d.outcome.value] = self.counts.get(d.outcome.value, 0) + 1
             if d.outcome is Outcome.KEEP or (self.licensed and d.outcome is Outcome.LICENSE):
                 if isinstance(getattr(doc, "metadata", None), dict):
                     doc.metadata["mediamanager"] = {"outcome": d.outcome.value, "reason": d.reasons[0]}

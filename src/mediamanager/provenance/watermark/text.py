@@ -41,7 +41,7 @@ from mediamanager.errors import InputError, require_extra
 from mediamanager.provenance.watermark.text_keys import TextWatermarkKey
 
 if TYPE_CHECKING:
-    import torch
+    torch: Any = require_extra("torch", "text-watermark")
 
 __all__ = [
     "GeneratedText",
@@ -143,7 +143,7 @@ def _shr(z: torch.Tensor, s: int) -> torch.Tensor:
 
 def _mix_t(z: torch.Tensor) -> torch.Tensor:
     """splitmix64's finaliser on int64 tensors, in place (one scratch buffer; this runs per token)."""
-    import torch
+    torch: Any = require_extra("torch", "text-watermark")
 
     t = torch.empty_like(z)
     for shift, mult in ((30, _M1), (27, _M2)):
@@ -163,7 +163,7 @@ def _vocab_terms(
     params: KgwParams, vocab_size: int, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-vocabulary constants of the hash: ``k1 ^ (v + 1) * CAND`` and the SelfHash anchor of ``v``."""
-    import torch
+    torch: Any = require_extra("torch", "text-watermark")
 
     vocab = torch.arange(vocab_size, device=device, dtype=torch.long)
     cand = ((vocab + 1) * _s64(CAND)) ^ _s64(params.k1)
@@ -181,7 +181,7 @@ def kgw_green_torch(
 
     ``terms`` are :func:`_vocab_terms` for this vocabulary size, if the caller caches them.
     """
-    import torch
+    torch: Any = require_extra("torch", "text-watermark")
 
     cand, anchor = terms if terms is not None else _vocab_terms(params, vocab_size, context.device)
     if params.self_hash:
@@ -290,7 +290,7 @@ def generate_text(
     ``min_new_tokens`` (e.g. equal to ``max_new_tokens``) forces a fixed length, as in
     the KGW evaluation.
     """
-    import torch
+    torch: Any = require_extra("torch", "text-watermark")
 
     if not prompts:
         return []

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mediamanager.errors import InputError
+from mediamanager.errors import InputError, require_extra
 from mediamanager.provenance.watermark.text import KgwParams, kgw_hash_np, synthid_keys
 from mediamanager.provenance.watermark.text_keys import TextWatermarkKey
 
@@ -133,9 +133,9 @@ def adjust_p_values(p_values: Sequence[float], correction: Correction = "holm") 
 def _binom_sf(successes: np.ndarray | int, trials: np.ndarray | int, p: float) -> np.ndarray:
     """P(X >= successes) for X ~ Binomial(trials, p): the exact one-sided p-value."""
     # scipy.special's ufunc, not scipy.stats.binom.sf: the same value without ~100 us of overhead per call
-    from scipy.special import bdtrc
+    special: Any = require_extra("scipy.special", "text-watermark")
 
-    return np.asarray(bdtrc(np.asarray(successes) - 1, trials, p), dtype=float)
+    return np.asarray(special.bdtrc(np.asarray(successes) - 1, trials, p), dtype=float)
 
 
 def _z(successes: float, trials: float, p: float) -> float:
@@ -194,13 +194,13 @@ def _synthid_g_sums(
     ids: np.ndarray, key: TextWatermarkKey, valid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per n-gram: an identity hash (for de-duplication) and the sum of its ``depth`` g-values."""
-    import torch
-    from transformers import SynthIDTextWatermarkLogitsProcessor
+    torch: Any = require_extra("torch", "text-watermark")
+    transformers: Any = require_extra("transformers", "text-watermark")
 
     n_pos = max(0, ids.shape[0] - (key.ngram_len - 1))
     if n_pos == 0:
         return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
-    proc = SynthIDTextWatermarkLogitsProcessor(
+    proc = transformers.SynthIDTextWatermarkLogitsProcessor(
         ngram_len=key.ngram_len,
         keys=synthid_keys(key),
         sampling_table_size=2**16,
@@ -211,7 +211,7 @@ def _synthid_g_sums(
     safe = np.where(valid, ids, 0)
     with torch.inference_mode():
         batch = torch.from_numpy(safe.astype(np.int64))[None, :]
-        g = proc.compute_g_values(batch).numpy()[0]  # type: ignore[arg-type]  # [n_pos, depth]
+        g = proc.compute_g_values(batch).numpy()[0]  # [n_pos, depth]
     # de-duplicate on the whole n-gram, hashed with a keyless mixer
     ident = KgwParams(k0=0x5EED, k1=0, gamma=0.5, context_width=key.ngram_len - 1, self_hash=False)
     return kgw_hash_np(ident, safe), g.sum(axis=1).astype(np.int64)

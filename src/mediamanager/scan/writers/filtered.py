@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mediamanager.errors import InputError
+from mediamanager.errors import InputError, require_extra
 from mediamanager.scan.readers import Reader
 
 __all__ = ["KeptOffsets", "write_filtered"]
@@ -162,7 +162,7 @@ def _hf(reader: Reader, keep: dict[str, list[int]], dest: Path) -> None:
     if shards == [""]:
         ds.select(keep.get("", [])).save_to_disk(str(dest))
         return
-    import datasets
+    datasets: Any = require_extra("datasets", "datasets")
 
     selected = {s: ds[s].select(keep.get(s, [])) for s in shards}
     datasets.DatasetDict(selected).save_to_disk(str(dest))
