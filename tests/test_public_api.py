@@ -11,10 +11,10 @@ import pytest
 # The documented public API (README.md, "Public Python API"), written out here as the contract.
 DOCUMENTED: dict[str, list[str]] = {
     "mediamanager": [
-        "Conditions", "Decision", "Evidence", "Fingerprint", "Match", "MediaManagerError", "MediaType", "Outcome", "Payment", "PaymentModel", "Preferences", "Purpose", "Rule", "Use", "Work", "__version__", "combine_rules", "parse_preference_spec",
+        "Conditions", "Decision", "Evidence", "Fingerprint", "Match", "MediaManagerError", "MediaType", "Outcome", "Payment", "PaymentModel", "Preferences", "Purpose", "Rule", "Use", "__version__", "combine_rules", "parse_preference_spec",
     ],
     "mediamanager.model": [
-        "Conditions", "Decision", "Evidence", "Fingerprint", "Match", "MediaType", "Outcome", "Payment", "PaymentModel", "Preferences", "Purpose", "Rule", "Use", "Work", "combine_rules", "parse_preference_spec", "utcnow",
+        "Conditions", "Decision", "Evidence", "Fingerprint", "Match", "MediaType", "Outcome", "Payment", "PaymentModel", "Preferences", "Purpose", "Rule", "Use", "as_utc", "combine_rules", "expire", "parse_preference_spec", "utcnow",
     ],
     "mediamanager.errors": [
         "AuthError", "ConflictError", "CorruptMediaError", "InputError", "IntegrityError", "InvalidFingerprintError", "InvalidPreferenceError", "MediaManagerError", "MediaTooLargeError", "MissingExtraError", "NotFoundError", "ProvenanceError", "RegistryUnavailableError", "SignalError", "UnsupportedMediaError", "VerificationError", "require_extra",
