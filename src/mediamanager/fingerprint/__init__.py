@@ -132,9 +132,12 @@ def fingerprint_content(
     The same fingerprints serve registration and lookup. ``with_iscc=False`` leaves ``iscc``
     empty: iscc-core's Text-Code costs about 9 ms per e-mail-sized text, 100 times the rest,
     and a scanner matching content does not need it (the registry does, for exports).
-    ``query=True`` computes what a lookup needs and no more: for images only the untransformed
-    PDQ/pHash (part 0), about 4 times faster than the registration set of dihedral, rotated and
-    cropped variants plus ORB features. Text and audio fingerprints are the same either way.
+    ``query=True`` computes what a lookup needs and no more: for images the untransformed
+    PDQ/pHash (part 0) plus the query's ORB local features, not the registration set of
+    dihedral, rotated and cropped variants. The ORB features travel with the query because
+    the registry uses them exactly when the global hashes miss (crops, 10 degree rotations,
+    frames, caption bars): a scan that left them out let such copies through as unknown
+    (issue 10). Text and audio fingerprints are the same either way.
     """
     limits = limits or DEFAULT_LIMITS
     if isinstance(content, Path) and filename is None:
@@ -154,7 +157,7 @@ def fingerprint_content(
     if kind is MediaType.IMAGE:
         from mediamanager.fingerprint import image
 
-        fps = image.image_fingerprints(raw, limits, variants=not query)
+        fps = image.image_fingerprints(raw, limits, variants=not query, local=True)
         return _binary_result(kind, raw, fps, getattr(image, "image_iscc", None), limits, with_iscc)
     if kind is MediaType.AUDIO:
         from mediamanager.fingerprint import audio
