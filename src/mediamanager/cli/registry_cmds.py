@@ -391,7 +391,7 @@ def register(app: typer.Typer) -> None:
         errors: dict[str, str] = {}
         for path in files:
             try:
-                fp = fingerprint_content(path.read_bytes(), filename=path.name)
+                fp = fingerprint_content(path.read_bytes(), filename=path.name, query=True)
             except MediaManagerError as exc:
                 errors[str(path)] = str(exc)
                 continue

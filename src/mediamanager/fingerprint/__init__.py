@@ -95,9 +95,18 @@ def read_content(content: bytes | str | Path, limits: Limits = DEFAULT_LIMITS) -
 
 
 def fingerprint_text(
-    text: str, data: bytes | None = None, limits: Limits = DEFAULT_LIMITS, *, with_iscc: bool = True
+    text: str,
+    data: bytes | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    with_iscc: bool = True,
+    query: bool = False,
 ) -> ContentFingerprints:
-    """ContentFingerprints of a text (``data``: its raw bytes when it came as bytes; else UTF-8)."""
+    """ContentFingerprints of a text (``data``: its raw bytes when it came as bytes; else UTF-8).
+
+    ``query=True`` adds the probe windows that find short excerpts inside long texts
+    (:func:`mediamanager.fingerprint.text.sketch_batch`); registration never stores them.
+    """
     from mediamanager.fingerprint import iscc
     from mediamanager.fingerprint.text import text_fingerprints
 
@@ -108,7 +117,7 @@ def fingerprint_text(
         media_type=MediaType.TEXT,
         sha256=sha256_hex(raw),
         iscc=iscc.iscc_for_text(text, raw, limits.iscc_text_max_chars) if with_iscc else "",
-        fingerprints=tuple(text_fingerprints(text)),
+        fingerprints=tuple(text_fingerprints(text, probes=query)),
         size_bytes=len(raw),
     )
 
@@ -137,7 +146,8 @@ def fingerprint_content(
     dihedral, rotated and cropped variants. The ORB features travel with the query because
     the registry uses them exactly when the global hashes miss (crops, 10 degree rotations,
     frames, caption bars): a scan that left them out let such copies through as unknown
-    (issue 10). Text and audio fingerprints are the same either way.
+    (issue 10). Texts get probe windows besides their passages, which find an excerpt of 100
+    words inside a long article. Audio fingerprints are the same either way.
     """
     limits = limits or DEFAULT_LIMITS
     if isinstance(content, Path) and filename is None:
@@ -148,12 +158,12 @@ def fingerprint_content(
             raise InputError(f"a str is text; it cannot be fingerprinted as {media_type}")
         if not raw:
             raise CorruptMediaError("empty text: nothing to fingerprint")
-        return fingerprint_text(raw, None, limits, with_iscc=with_iscc)
+        return fingerprint_text(raw, None, limits, with_iscc=with_iscc, query=query)
     kind = media_type or detect_media_type(raw, filename)
     if not raw:
         raise CorruptMediaError("empty content (0 bytes): nothing to fingerprint")
     if kind is MediaType.TEXT:
-        return fingerprint_text(decode_text(raw), raw, limits, with_iscc=with_iscc)
+        return fingerprint_text(decode_text(raw), raw, limits, with_iscc=with_iscc, query=query)
     if kind is MediaType.IMAGE:
         from mediamanager.fingerprint import image
 
@@ -181,14 +191,18 @@ def _binary_result(
 
 
 def fingerprint_texts(
-    texts: Sequence[str | bytes], *, limits: Limits | None = None, with_iscc: bool = False
+    texts: Sequence[str | bytes],
+    *,
+    limits: Limits | None = None,
+    with_iscc: bool = False,
+    query: bool = False,
 ) -> list[ContentFingerprints | InputError]:
     """Batch path for scanners: ``fingerprint_content`` of many texts, MinHashed in one native call.
 
     Same fingerprints as :func:`fingerprint_content` item by item (``bytes`` are decoded the same
     way); an item that cannot be fingerprinted yields its error object in its place, so one bad
     record never fails the batch. ``with_iscc`` defaults to ``False`` here (see
-    :func:`fingerprint_content`).
+    :func:`fingerprint_content`), as does ``query`` (probe windows for lookups).
     """
     from mediamanager.fingerprint import iscc
     from mediamanager.fingerprint.text import sketch_batch
@@ -211,7 +225,7 @@ def fingerprint_texts(
             out[i] = exc
             continue
         decoded.append((i, text, data))
-    sketches = sketch_batch(text for _, text, _ in decoded).sketches()
+    sketches = sketch_batch((text for _, text, _ in decoded), probes=query).sketches()
     for (i, text, data), passages in zip(decoded, sketches, strict=True):
         out[i] = ContentFingerprints(
             media_type=MediaType.TEXT,

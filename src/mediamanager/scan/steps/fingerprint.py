@@ -68,7 +68,7 @@ def _texts(recs: list[Record], iscc: bool) -> None:
     if not recs:
         return
     try:
-        results = fingerprint_texts([r.text or "" for r in recs], with_iscc=iscc)
+        results = fingerprint_texts([r.text or "" for r in recs], with_iscc=iscc, query=True)
     except _PROGRAMMING_ERRORS:
         raise
     except Exception:  # one odd text must not fail its neighbours: redo them singly
