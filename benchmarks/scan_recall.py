@@ -102,7 +102,9 @@ def build(
         fp = fingerprint_content(content, with_iscc=False)
         wid = f"work-{len(records):08d}"
         fps = [f.to_dict() for f in fp.fingerprints]
-        records.append({**work_record(len(records), media, fp.sha256, fps), "title": name, "preferences": PREFS[0]})
+        records.append(
+            {**work_record(len(records), media, fp.sha256, fps), "title": name, "preferences": PREFS[0]}
+        )
         note = exact_only_warning(media, fp.fingerprints)
         if note:
             warnings.append(f"{name}: {note}")
@@ -114,7 +116,7 @@ def build(
         path.write_bytes(payload.encode() if isinstance(payload, str) else payload)
         truth[rel] = (media, alteration, wid)
 
-    all_photos = photos()
+    all_photos = photos() if images else []
     registered = all_photos[:images]
     seen = {_thumb(p) for p in registered}
     unrelated = [p for p in all_photos[images:] if _thumb(p) not in seen][:unrelated_images]
@@ -128,9 +130,15 @@ def build(
         with Image.open(path) as im:
             rgb = im.convert("RGB")
         for name, alter in IMAGE_ALTERATIONS.items():
-            put(f"image/unrelated-{name}/{i:03d}.jpg", alter(rgb, random.Random(f"u{name}{i}")), "image", name, None)
+            put(
+                f"image/unrelated-{name}/{i:03d}.jpg",
+                alter(rgb, random.Random(f"u{name}{i}")),
+                "image",
+                name,
+                None,
+            )
 
-    speeches = sotu()
+    speeches = sotu() if texts else []
     order = list(range(len(speeches)))
     random.Random(3).shuffle(order)
     chosen, others = [speeches[i] for i in order[:texts]], [speeches[i] for i in order[texts:]]
@@ -146,10 +154,10 @@ def build(
                 put(f"text/{name}/{i:02d}-{rep}.{ext}", alter(speech, rng, host), "text", name, wid)
     for i, speech in enumerate(others):
         put(f"text/unrelated-sotu/{i:03d}.txt", speech, "text", "unrelated_sotu", None)
-    for i, mail in enumerate(mails(n_mails)):
+    for i, mail in enumerate(mails(n_mails) if texts else []):
         put(f"text/unrelated-mail/{i:05d}.txt", mail, "text", "unrelated_mail", None)
 
-    recordings = clips()
+    recordings = clips() if audio else []
     for i, path in enumerate(recordings[:audio]):
         wid = register("audio", path.read_bytes(), path.name)
         for name, (args, ext) in AUDIO_ALTERATIONS.items():

@@ -186,7 +186,9 @@ def excerpt_in(text: str, rng: random.Random, host: str, words: int) -> str:
 
 def typographic(text: str, rng: random.Random) -> str:
     """Curly quotes, en/em dashes, ligatures, non-breaking and zero-width spaces, soft hyphens."""
-    out = text.replace('"', "\u201c").replace("'", "\u2019").replace(" - ", " \u2013 ").replace("--", "\u2014")
+    out = (
+        text.replace('"', "\u201c").replace("'", "\u2019").replace(" - ", " \u2013 ").replace("--", "\u2014")
+    )
     out = out.replace("fi", "\ufb01").replace("fl", "\ufb02")
     words = out.split(" ")
     for i in rng.sample(range(len(words)), len(words) // 10):

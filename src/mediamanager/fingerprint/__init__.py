@@ -68,7 +68,9 @@ class ContentFingerprints:
         )
 
 
-def exact_only_warning(media_type: MediaType | str, fingerprints: Sequence[Fingerprint | dict[str, Any]]) -> str | None:
+def exact_only_warning(
+    media_type: MediaType | str, fingerprints: Sequence[Fingerprint | dict[str, Any]]
+) -> str | None:
     """Why a work with these fingerprints can only be found as a byte-exact copy, or ``None``.
 
     Chromaprint needs about 1.6 s of sound (its 4,096-sample window plus filters); shorter or

@@ -41,9 +41,9 @@ from mediamanager.fingerprint.normalize import normalized_bytes
 from mediamanager.model import Fingerprint
 
 __all__ = [
+    "MAX_PROBES",
     "MINHASH_KIND",
     "NUM_PERM",
-    "MAX_PROBES",
     "PASSAGE_STRIDE",
     "PASSAGE_WORDS",
     "PROBE_PART_BASE",
@@ -290,7 +290,9 @@ def sketch_batch(texts: Iterable[str], *, probes: bool = False) -> SketchBatch:
     end = np.where(multi, start + size, n_doc)
     if probes:
         extra = _probe_windows(n_words)
-        docs, parts, start, end = (np.concatenate([a, b]) for a, b in zip((docs, parts, start, end), extra))
+        docs, parts, start, end = (
+            np.concatenate([a, b]) for a, b in zip((docs, parts, start, end), extra, strict=True)
+        )
         order = np.argsort(docs, kind="stable")  # each text's windows together, passages first
         docs, parts, start, end = docs[order], parts[order], start[order], end[order]
         m = len(docs)
