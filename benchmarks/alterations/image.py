@@ -137,3 +137,84 @@ ALTERATIONS: dict[str, Alteration] = {
 }
 
 GOALS: dict[str, float] = {name: (0.9 if name.startswith("crop") else 0.98) for name in ALTERATIONS}
+
+
+# --- issue 10: the edits a scan must survive (benchmarks/scan_recall.py, tests/scan/test_recall.py) ----
+
+
+def crop_side(fraction: float) -> Alteration:
+    """Cut ``fraction`` of the width off the left or the right side (a re-framed photo)."""
+
+    def cropped(image: Image.Image, rng: random.Random) -> bytes:
+        w, h = image.size
+        cut = round(w * fraction)
+        return to_jpeg(image.crop((cut, 0, w, h)) if rng.random() < 0.5 else image.crop((0, 0, w - cut, h)))
+
+    cropped.__name__ = f"side_crop_{round(fraction * 100)}"
+    return cropped
+
+
+def letterbox(image: Image.Image, rng: random.Random) -> bytes:
+    """Pad to a square with black bars (a video frame or a square-feed upload)."""
+    w, h = image.size
+    side = max(w, h)
+    canvas = Image.new("RGB", (side, side), (0, 0, 0))
+    canvas.paste(image, ((side - w) // 2, (side - h) // 2))
+    return to_jpeg(canvas)
+
+
+def border(image: Image.Image, rng: random.Random) -> bytes:
+    """A plain border a tenth of the longer side wide, in a random light or dark colour."""
+    grey = rng.choice([0, 32, 224, 255])
+    width = max(image.size) // 10
+    canvas = Image.new("RGB", (image.width + 2 * width, image.height + 2 * width), (grey, grey, grey))
+    canvas.paste(image, (width, width))
+    return to_jpeg(canvas)
+
+
+def meme_frame(image: Image.Image, rng: random.Random) -> bytes:
+    """A white frame with a caption above and below the picture (the classic meme layout)."""
+    w, h = image.size
+    band = h // 5
+    canvas = Image.new("RGB", (w + w // 10, h + 2 * band), (255, 255, 255))
+    canvas.paste(image, (w // 20, band))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default(size=band // 2)
+    top = rng.choice(["WHEN YOU SEE IT", "NOBODY:", "ME ON MONDAY", "THIS IS FINE"])
+    draw.text((w // 20, band // 4), top, font=font, fill="black")
+    draw.text((w // 20, h + band + band // 4), f"so true {rng.randint(1, 999)}", font=font, fill="black")
+    return to_jpeg(canvas)
+
+
+def caption_bar(image: Image.Image, rng: random.Random) -> bytes:
+    """A black bar with a white credit line under the picture (news and social-media reposts)."""
+    w, h = image.size
+    bar = h // 6
+    canvas = Image.new("RGB", (w, h + bar), (0, 0, 0))
+    canvas.paste(image, (0, 0))
+    font = ImageFont.load_default(size=bar // 2)
+    text = f"Photo: {rng.choice(['Reuters', 'staff', 'via social media'])} {rng.randint(1, 999)}"
+    ImageDraw.Draw(canvas).text((w // 20, h + bar // 4), text, font=font, fill="white")
+    return to_jpeg(canvas)
+
+
+def mirror_resize_reencode(image: Image.Image, rng: random.Random) -> bytes:
+    """Mirror image, shrunk to 60 % per side, re-encoded at JPEG quality 70."""
+    mirrored = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return to_jpeg(mirrored.resize((image.width * 3 // 5, image.height * 3 // 5)), 70)
+
+
+#: issue 10's suite, as a scanner meets it; every class has the goal 0.95 (SCAN_GOAL).
+SCAN_ALTERATIONS: dict[str, Alteration] = {
+    "reencode_q85": lambda image, rng: to_jpeg(image, 85),
+    "crop_70_free": crop_area(0.7, keep_aspect=False),
+    "side_crop_15": crop_side(0.15),
+    "rotate_5": rotate(5.0),
+    "rotate_10": rotate(10.0),
+    "letterbox": letterbox,
+    "border": border,
+    "meme_frame": meme_frame,
+    "caption_bar": caption_bar,
+    "mirror_resize_q70": mirror_resize_reencode,
+}
+SCAN_GOAL = 0.95

@@ -170,3 +170,60 @@ ALTERATIONS: dict[str, Alteration] = {
     "homoglyph10": lambda t, r, f: homoglyphs(t, r, 0.1),
     "combined": combined,
 }
+
+
+# --- issue 10: the edits a scan must survive (benchmarks/scan_recall.py, tests/scan/test_recall.py) ----
+
+
+def excerpt_in(text: str, rng: random.Random, host: str, words: int) -> str:
+    """``words`` consecutive words of ``text`` at a random place inside ``host`` (a longer article)."""
+    source, around = text.split(), host.split()
+    start = rng.randrange(0, max(1, len(source) - words))
+    cut = rng.randint(0, len(around))
+    excerpt = " ".join(source[start : start + words])
+    return " ".join(around[:cut]) + "\n\n" + excerpt + "\n\n" + " ".join(around[cut:])
+
+
+def typographic(text: str, rng: random.Random) -> str:
+    """Curly quotes, en/em dashes, ligatures, non-breaking and zero-width spaces, soft hyphens."""
+    out = (
+        text.replace('"', "\u201c").replace("'", "\u2019").replace(" - ", " \u2013 ").replace("--", "\u2014")
+    )
+    out = out.replace("fi", "\ufb01").replace("fl", "\ufb02")
+    words = out.split(" ")
+    for i in rng.sample(range(len(words)), len(words) // 10):
+        words[i] = words[i][: len(words[i]) // 2] + "\u00ad" + words[i][len(words[i]) // 2 :]
+    return "".join(w + rng.choice([" ", "\u00a0", " \u200b"]) for w in words).strip()
+
+
+def html_page(text: str, rng: random.Random) -> str:
+    """The text as paragraphs of an HTML page with navigation, scripts and a footer."""
+    paragraphs = "".join(f"<p>{p}</p>\n" for p in text.split("\n") if p.strip())
+    return (
+        "<!doctype html><html><head><title>News</title><script>var t = 1;</script>"
+        "<style>p { margin: 0 }</style></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article>{paragraphs}</article><footer>&copy; 2026 Example</footer></body></html>"
+    )
+
+
+def markdown_page(text: str, rng: random.Random) -> str:
+    """The text as a Markdown post: a heading, emphasis, a link and a quote block."""
+    words = text.split()
+    words[0] = f"**{words[0]}**"
+    body = " ".join(words)
+    return f"# Archive post {rng.randint(1, 999)}\n\n> Reposted from [the source](https://example.com/a)\n\n{body}\n"
+
+
+#: issue 10's suite (name -> alteration(text, rng, host)); goal 0.95 for each.
+SCAN_ALTERATIONS: dict[str, Alteration] = {
+    "excerpt_100_in_article": lambda t, r, h: excerpt_in(t, r, h, 100),
+    "excerpt_150_in_article": lambda t, r, h: excerpt_in(t, r, h, 150),
+    "excerpt_300_in_article": lambda t, r, h: excerpt_in(t, r, h, 300),
+    "edit_10": lambda t, r, h: edit_words(t, r, 0.10),
+    "reformat": lambda t, r, h: reformat(t, r),
+    "html_page": lambda t, r, h: html_page(t, r),
+    "markdown_page": lambda t, r, h: markdown_page(t, r),
+    "typographic": lambda t, r, h: typographic(t, r),
+    "homoglyph_10": lambda t, r, h: homoglyphs(t, r, 0.1),
+}
+SCAN_GOAL = 0.95

@@ -138,11 +138,16 @@ def test_batch_path_equals_single_path_and_isolates_errors() -> None:
 
 
 def test_query_fingerprints_of_an_image_are_the_untransformed_subset(test_data: Path) -> None:
-    """A lookup computes only part 0; it is one of the parts registration computes."""
+    """A lookup computes only part 0 of the global hashes, plus its own (larger) ORB feature set."""
     photo = sorted((test_data / "metadata-extractor-images" / "photos-1024").glob("*.jpg"))[0]
     full = fingerprint_content(photo, with_iscc=False)
     query = fingerprint_content(photo, with_iscc=False, query=True)
     assert {f.part for f in query.fingerprints} == {0}
-    assert set(query.fingerprints) <= set(full.fingerprints)
+    hashes = {f for f in query.fingerprints if f.kind != "orb"}
+    assert {f.kind for f in hashes} == {"pdq", "phash"}
+    assert hashes <= set(full.fingerprints)
+    (orb,) = [f for f in query.fingerprints if f.kind == "orb"]
+    (registered_orb,) = [f for f in full.fingerprints if f.kind == "orb"]
+    assert (registered_orb.size, orb.size) == (150, 500)
     assert len(full.fingerprints) > len(query.fingerprints)
     assert query.sha256 == full.sha256

@@ -264,7 +264,7 @@ def register(app: typer.Typer) -> None:
         Example: mediamanager register poem.txt --prefs genai-train=deny --fingerprints-only
         """
         from mediamanager.errors import MediaManagerError
-        from mediamanager.fingerprint import fingerprint_content
+        from mediamanager.fingerprint import exact_only_warning, fingerprint_content
         from mediamanager.model import parse_preference_spec
         from mediamanager.registry.bulk import fingerprints_only_body
 
@@ -292,6 +292,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(
                 f"{path}: work {w['id']} [{w['media_type']}] sha256 {w['sha256'][:16]}… ISCC {w['iscc']}{note}"
             )
+            warning = exact_only_warning(w["media_type"], w.get("fingerprints") or [])
+            if warning:
+                typer.echo(f"{path}: warning: {warning}", err=True)
 
     @app.command("bulk-register")
     def bulk_register(
@@ -449,7 +452,7 @@ def register(app: typer.Typer) -> None:
         errors: dict[str, str] = {}
         for path in files:
             try:
-                fp = fingerprint_content(path.read_bytes(), filename=path.name)
+                fp = fingerprint_content(path.read_bytes(), filename=path.name, query=True)
             except MediaManagerError as exc:
                 errors[str(path)] = str(exc)
                 continue

@@ -24,6 +24,7 @@ __all__ = [
     "ContentFingerprints",
     "Limits",
     "detect_media_type",
+    "exact_only_warning",
     "fingerprint_content",
     "fingerprint_text",
     "fingerprint_texts",
@@ -67,6 +68,31 @@ class ContentFingerprints:
         )
 
 
+def exact_only_warning(
+    media_type: MediaType | str, fingerprints: Sequence[Fingerprint | dict[str, Any]]
+) -> str | None:
+    """Why a work with these fingerprints can only be found as a byte-exact copy, or ``None``.
+
+    Chromaprint needs about 1.6 s of sound (its 4,096-sample window plus filters); shorter or
+    silent audio gets no matching fingerprint. Repeating a short clip until it is long enough
+    was measured and refused: re-encoded copies matched (58 of 60 spoken digits) but so did 8
+    of 600 other recordings, so such works are registered by their sha256 alone and the owner
+    is told.
+    """
+    from mediamanager.fingerprint.check import EXACT_KINDS
+
+    kinds = {fp.kind if isinstance(fp, Fingerprint) else str(fp.get("kind")) for fp in fingerprints}
+    if kinds - EXACT_KINDS:
+        return None
+    media = media_type.value if isinstance(media_type, MediaType) else str(media_type)
+    why = {
+        "audio": "it is silent or shorter than about 1.6 s, too short for a Chromaprint fingerprint",
+        "image": "it is too small or too flat for a perceptual hash",
+        "text": "it has no words to fingerprint",
+    }.get(media, "its media type has no matching fingerprint")
+    return f"only byte-exact copies of this {media} work will be found: {why}"
+
+
 def read_content(content: bytes | str | Path, limits: Limits = DEFAULT_LIMITS) -> bytes | str:
     """Raw bytes of a path (size checked *before* reading), or the bytes/str given, size-checked."""
     if isinstance(content, Path):
@@ -95,9 +121,18 @@ def read_content(content: bytes | str | Path, limits: Limits = DEFAULT_LIMITS) -
 
 
 def fingerprint_text(
-    text: str, data: bytes | None = None, limits: Limits = DEFAULT_LIMITS, *, with_iscc: bool = True
+    text: str,
+    data: bytes | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    with_iscc: bool = True,
+    query: bool = False,
 ) -> ContentFingerprints:
-    """ContentFingerprints of a text (``data``: its raw bytes when it came as bytes; else UTF-8)."""
+    """ContentFingerprints of a text (``data``: its raw bytes when it came as bytes; else UTF-8).
+
+    ``query=True`` adds the probe windows that find short excerpts inside long texts
+    (:func:`mediamanager.fingerprint.text.sketch_batch`); registration never stores them.
+    """
     from mediamanager.fingerprint import iscc
     from mediamanager.fingerprint.text import text_fingerprints
 
@@ -108,7 +143,7 @@ def fingerprint_text(
         media_type=MediaType.TEXT,
         sha256=sha256_hex(raw),
         iscc=iscc.iscc_for_text(text, raw, limits.iscc_text_max_chars) if with_iscc else "",
-        fingerprints=tuple(text_fingerprints(text)),
+        fingerprints=tuple(text_fingerprints(text, probes=query)),
         size_bytes=len(raw),
     )
 
@@ -132,9 +167,13 @@ def fingerprint_content(
     The same fingerprints serve registration and lookup. ``with_iscc=False`` leaves ``iscc``
     empty: iscc-core's Text-Code costs about 9 ms per e-mail-sized text, 100 times the rest,
     and a scanner matching content does not need it (the registry does, for exports).
-    ``query=True`` computes what a lookup needs and no more: for images only the untransformed
-    PDQ/pHash (part 0), about 4 times faster than the registration set of dihedral, rotated and
-    cropped variants plus ORB features. Text and audio fingerprints are the same either way.
+    ``query=True`` computes what a lookup needs and no more: for images the untransformed
+    PDQ/pHash (part 0) plus the query's ORB local features, not the registration set of
+    dihedral, rotated and cropped variants. The ORB features travel with the query because
+    the registry uses them exactly when the global hashes miss (crops, 10 degree rotations,
+    frames, caption bars): a scan that left them out let such copies through as unknown
+    (issue 10). Texts get probe windows besides their passages, which find an excerpt of 100
+    words inside a long article. Audio fingerprints are the same either way.
     """
     limits = limits or DEFAULT_LIMITS
     if isinstance(content, Path) and filename is None:
@@ -145,16 +184,16 @@ def fingerprint_content(
             raise InputError(f"a str is text; it cannot be fingerprinted as {media_type}")
         if not raw:
             raise CorruptMediaError("empty text: nothing to fingerprint")
-        return fingerprint_text(raw, None, limits, with_iscc=with_iscc)
+        return fingerprint_text(raw, None, limits, with_iscc=with_iscc, query=query)
     kind = media_type or detect_media_type(raw, filename)
     if not raw:
         raise CorruptMediaError("empty content (0 bytes): nothing to fingerprint")
     if kind is MediaType.TEXT:
-        return fingerprint_text(decode_text(raw), raw, limits, with_iscc=with_iscc)
+        return fingerprint_text(decode_text(raw), raw, limits, with_iscc=with_iscc, query=query)
     if kind is MediaType.IMAGE:
         from mediamanager.fingerprint import image
 
-        fps = image.image_fingerprints(raw, limits, variants=not query)
+        fps = image.image_fingerprints(raw, limits, variants=not query, local=True)
         return _binary_result(kind, raw, fps, getattr(image, "image_iscc", None), limits, with_iscc)
     if kind is MediaType.AUDIO:
         from mediamanager.fingerprint import audio
@@ -178,14 +217,18 @@ def _binary_result(
 
 
 def fingerprint_texts(
-    texts: Sequence[str | bytes], *, limits: Limits | None = None, with_iscc: bool = False
+    texts: Sequence[str | bytes],
+    *,
+    limits: Limits | None = None,
+    with_iscc: bool = False,
+    query: bool = False,
 ) -> list[ContentFingerprints | InputError]:
     """Batch path for scanners: ``fingerprint_content`` of many texts, MinHashed in one native call.
 
     Same fingerprints as :func:`fingerprint_content` item by item (``bytes`` are decoded the same
     way); an item that cannot be fingerprinted yields its error object in its place, so one bad
     record never fails the batch. ``with_iscc`` defaults to ``False`` here (see
-    :func:`fingerprint_content`).
+    :func:`fingerprint_content`), as does ``query`` (probe windows for lookups).
     """
     from mediamanager.fingerprint import iscc
     from mediamanager.fingerprint.text import sketch_batch
@@ -208,7 +251,7 @@ def fingerprint_texts(
             out[i] = exc
             continue
         decoded.append((i, text, data))
-    sketches = sketch_batch(text for _, text, _ in decoded).sketches()
+    sketches = sketch_batch((text for _, text, _ in decoded), probes=query).sketches()
     for (i, text, data), passages in zip(decoded, sketches, strict=True):
         out[i] = ContentFingerprints(
             media_type=MediaType.TEXT,

@@ -16,7 +16,8 @@ One decode path serves the registry and the scanner, so both sides hash the same
 4. ORB local features (OpenCV, no model weights) need more pixels: the same decoder at 1/4 scale
    (256x192 for a 1024x768 photo), scaled to at most 320 px. They find crops, which defeat every
    global hash, after geometric verification. A query computes them only when the global hashes
-   found nothing, so the common path decodes once, at 1/8.
+   found nothing; the scanner sends them with every image query (``fingerprint_content(query=True)``),
+   so the registry can fall back to them without a second round trip.
 
 Animated images (GIF, APNG, WebP) are fingerprinted on their first frame. EXIF orientation is
 ignored: the registered dihedral variants match an image in any of its eight orientations.
@@ -30,8 +31,8 @@ Fingerprints of one image (``Fingerprint.part`` numbers the variant; both kinds 
   group); parts 8-11 are rotations by -5, -2.5, +2.5 and +5 degrees; parts 12-20 are 3x3 windows
   keeping 80 % of the area. Parts 1-20 are only computed for registration (``variants=True``):
   a query needs part 0 alone, so the scanner pays for one hash, not twenty-one.
-* ``orb``: up to 150 (registration) or 300 (query) ORB keypoints with descriptors (see :func:`local_features`), part 0, added at
-  registration; a query computes them only when the global hashes found nothing.
+* ``orb``: up to 150 (registration) or 500 (query) ORB keypoints with descriptors (see
+  :func:`local_features`), part 0; the index searches them only when the global hashes found nothing.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ DECODE_SIDE = 64  # libjpeg picks the smallest scale keeping both sides >= this:
 LOCAL_DECODE_SIDE = 192  # ORB needs more pixels: 1/4 for 1024x768
 LOCAL_SIDE = 320
 LOCAL_FEATURES = 150
-QUERY_LOCAL_FEATURES = 300
+# A query keeps more keypoints than registration: the letters of a caption or meme frame and the
+# corners of a border take keypoints away from the picture; at 300, 6 of 60 meme-framed photos
+# were missed, at 500 none (benchmarks/scan_recall.py), for about 12 ms more per query.
+QUERY_LOCAL_FEATURES = 500
 MIN_KEYPOINTS = 8
 PDQ_MIN_QUALITY = 50  # ThreatExchange's advice: lower-quality PDQ hashes come from near-flat images
 DIHEDRAL_PARTS = range(1, 8)
@@ -222,7 +226,7 @@ def local_features(grey: NDArray[np.uint8], nfeatures: int = LOCAL_FEATURES) -> 
     """ORB keypoints and descriptors of decoded luminance, as one ``orb`` fingerprint (or ``None``).
 
     Registration keeps :data:`LOCAL_FEATURES` (150) keypoints; a query asks for
-    :data:`QUERY_LOCAL_FEATURES` (300), so that a caption's letter corners cannot crowd out the
+    :data:`QUERY_LOCAL_FEATURES` (500), so that a caption's letter corners cannot crowd out the
     picture's own keypoints. The image is scaled so that its longer side is at most :data:`LOCAL_SIDE`; each keypoint is
     stored as ``x, y`` (little-endian ``uint16``, in 1/16 pixel of that scaled image) followed by
     its 32-byte ORB descriptor: 36 bytes per keypoint, URL-safe base64, ``size`` = keypoint count.

@@ -137,7 +137,7 @@ class TextIndex(FingerprintIndex):
     def search(self, content: Any, limit: int = 10) -> list[Match]:
         if not isinstance(content, str):
             raise InputError(f"TextIndex takes text (str), got {type(content).__name__}")
-        return self.search_batch(sketch_batch([content]), limit)[0]
+        return self.search_batch(sketch_batch([content], probes=True), limit)[0]
 
     # -- fingerprints ----------------------------------------------------------------------------
 
@@ -285,7 +285,7 @@ class TextIndex(FingerprintIndex):
 
     def search_texts(self, texts: Sequence[str], limit: int = 10) -> list[list[Match]]:
         """Search many texts at once (the scanner's path): one result list per text."""
-        return self.search_batch(sketch_batch(texts), limit)
+        return self.search_batch(sketch_batch(texts, probes=True), limit)
 
     def search_batch(self, batch: SketchBatch, limit: int = 10) -> list[list[Match]]:
         """Search every query window of a :class:`SketchBatch`; one result list per text.

@@ -5,9 +5,10 @@ Texts are fingerprinted a batch at a time with :func:`mediamanager.fingerprint.f
 is several times faster than one call per text. Their ISCC code is computed only when the scan asks for it
 (``ScanConfig.iscc``): iscc-core's pure-Python code costs about 30 ms per e-mail, ten
 times the matching fingerprints, and a third of an image's time; matching does not use it.
-Everything else goes through ``fingerprint_content(..., query=True)``: images get only the
-fingerprints a lookup uses, decoded once (the embedded-signal readers parse the bytes'
-metadata without decoding pixels).
+Everything else goes through ``fingerprint_content(..., query=True)``: images get the
+fingerprints a lookup uses (untransformed PDQ/pHash, and the ORB local features the registry
+falls back on for crops, rotations and frames), not the 21 registration variants (the
+embedded-signal readers parse the bytes' metadata without decoding pixels).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def _one(rec: Record, iscc: bool) -> None:
         rec.error = "item has no content"
         return
     try:
-        # query=True: what a lookup needs (an image's untransformed PDQ/pHash from one reduced
-        # decode), not the registration set of 21 variants plus ORB features (4x the time).
+        # query=True: what a lookup needs (an image's untransformed PDQ/pHash plus its ORB
+        # features, which find crops and frames), not the registration set of 21 variants.
         fp = fingerprint_content(content, rec.media_type, filename=rec.filename, with_iscc=iscc, query=True)
     except MediaManagerError as exc:
         rec.error = f"{type(exc).__name__}: {exc}"
@@ -67,7 +68,7 @@ def _texts(recs: list[Record], iscc: bool) -> None:
     if not recs:
         return
     try:
-        results = fingerprint_texts([r.text or "" for r in recs], with_iscc=iscc)
+        results = fingerprint_texts([r.text or "" for r in recs], with_iscc=iscc, query=True)
     except _PROGRAMMING_ERRORS:
         raise
     except Exception:  # one odd text must not fail its neighbours: redo them singly
