@@ -2,14 +2,12 @@
 
 The snapshot is written by ``mediamanager.registry.snapshot.write_snapshot``, the code path
 ``mediamanager export`` uses, fed with synthetic works instead of the registry service, so a
-registry of 1 M works is built in minutes rather than through the service. ``version=1``
-writes the old JSONL layout (to compare with the previous reader).
+registry of 1 M works is built in minutes rather than through the service.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import random
@@ -52,48 +50,22 @@ def synthetic_texts(n: int, seed: int = 7) -> Iterator[str]:
         yield " ".join(chunk)
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-
-
-def write_snapshot(out: Path, works: Iterator[dict[str, Any]], version: int = 2) -> int:
+def write_snapshot(out: Path, works: Iterator[dict[str, Any]]) -> int:
     """Write a snapshot of ``works`` (``work_record`` dicts); returns the number of works."""
-    owners = [{"id": f"owner-{i}", "kind": "person", "display_name": f"Owner {i}"} for i in range(100)]
-    if version == 2:
-        from mediamanager.model import Fingerprint
-        from mediamanager.registry.snapshot import SnapshotWork
-        from mediamanager.registry.snapshot import write_snapshot as write_v2
+    from mediamanager.model import Fingerprint
+    from mediamanager.registry.snapshot import SnapshotWork
+    from mediamanager.registry.snapshot import write_snapshot as write_v2
 
-        items = (
-            SnapshotWork(
-                w["id"], w["owner_id"], w["media_type"], w["title"], w["sha256"], w["iscc"],
-                tuple(Fingerprint.from_dict(f) for f in w["fingerprints"]), w["preferences"],
-                w["disputed"], tuple(w["claimants"]),
-            )
-            for w in works
-        )  # fmt: skip
-        return write_v2(out, owners, items, registry_version="bench", registry_head="0" * 64).works
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str] = {}
-    data = b"".join(json.dumps(o).encode() + b"\n" for o in owners)
-    (out / "owners.jsonl").write_bytes(data)
-    files["owners.jsonl"] = hashlib.sha256(data).hexdigest()
-    h = hashlib.sha256()
-    n = 0
-    with open(out / "works.jsonl", "wb") as fh:
-        for w in works:
-            line = json.dumps(w).encode() + b"\n"
-            h.update(line)
-            fh.write(line)
-            n += 1
-    files["works.jsonl"] = h.hexdigest()
-    manifest = {
-        "format": "mediamanager-registry-snapshot", "format_version": 1, "created_at": "2026-01-01T00:00:00+00:00",
-        "registry_version": f"bench-{n}", "registry_head": "0" * 64, "counts": {"owners": len(owners), "works": n},
-        "files": files, "sha256": hashlib.sha256(_canonical(files).encode()).hexdigest(),
-    }  # fmt: skip
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return n
+    owners = [{"id": f"owner-{i}", "kind": "person", "display_name": f"Owner {i}"} for i in range(100)]
+    items = (
+        SnapshotWork(
+            w["id"], w["owner_id"], w["media_type"], w["title"], w["sha256"], w["iscc"],
+            tuple(Fingerprint.from_dict(f) for f in w["fingerprints"]), w["preferences"],
+            w["disputed"], tuple(w["claimants"]),
+        )
+        for w in works
+    )  # fmt: skip
+    return write_v2(out, owners, items, registry_version="bench", registry_head="0" * 64).works
 
 
 def work_record(i: int, media_type: str, sha256: str, fingerprints: list[dict[str, Any]]) -> dict[str, Any]:

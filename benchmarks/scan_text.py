@@ -6,8 +6,7 @@ Usage (from the repository root, venv active):
     OMP_NUM_THREADS=1 python benchmarks/scan_text.py --registered 100000 --items 30000 --workers 2 --engine ray
     OMP_NUM_THREADS=1 python benchmarks/scan_text.py --registered 1000000 --items 100000 --workers 2
 
-The registry snapshot is written once per size and format (``--snapshot-version``, default 2)
-under ``--work`` and reused.
+The registry snapshot is written once per size under ``--work`` and reused.
 
 The dataset is the SpamAssassin corpus cycled to ``--items`` e-mails (JSONL.zst, 4
 shards); 3 % are exact or edited copies of registered texts, 3 % carry ``noai``
@@ -37,7 +36,7 @@ from mediamanager.scan.run import scan
 from scan_common import cpu_seconds, peak_rss_mb, spam_mails, synthetic_texts, work_record, write_snapshot
 
 
-def build_registry(path: Path, n: int, planted: list[str], version: int = 2) -> None:
+def build_registry(path: Path, n: int, planted: list[str]) -> None:
     if (path / "manifest.json").is_file():
         return
 
@@ -56,7 +55,7 @@ def build_registry(path: Path, n: int, planted: list[str], version: int = 2) -> 
                 i += 1
 
     t = time.perf_counter()
-    write_snapshot(path, works(), version)
+    write_snapshot(path, works())
     print(f"registry of {n} texts written in {time.perf_counter() - t:.0f}s")
 
 
@@ -120,14 +119,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--engine", default="local")
     ap.add_argument("--batch-size", type=int, default=512)
-    ap.add_argument("--snapshot-version", type=int, default=2, choices=(1, 2))
     ap.add_argument("--work", type=Path, default=Path("/tmp/mm-bench/scan_text"))
     args = ap.parse_args()
     # 60 registered texts are planted in the data; they are prose, unlike the e-mails around them, so
     # every registry match is a true one (e-mails of one mailing list share long headers and footers).
     planted = list(synthetic_texts(60, seed=99))
-    registry = args.work / f"registry-{args.registered}-v{args.snapshot_version}"
-    build_registry(registry, args.registered, planted, args.snapshot_version)
+    registry = args.work / f"registry-{args.registered}"
+    build_registry(registry, args.registered, planted)
     kinds = build_dataset(args.work / "data", args.items, planted)
     out = args.work / f"out-{args.engine}"
     shutil.rmtree(out, ignore_errors=True)
@@ -154,7 +152,7 @@ def main() -> None:
     own, kids = peak_rss_mb()
     print(json.dumps({
         "engine": args.engine, "workers": args.workers, "registered": args.registered, "items": summary.total,
-        "snapshot_version": args.snapshot_version, "snapshot_open_s": round(load_s, 2), "scan_wall_s": round(wall, 2),
+        "snapshot_open_s": round(load_s, 2), "scan_wall_s": round(wall, 2),
         "items_per_s_end_to_end": round(summary.total / wall, 1), "cpu_s": round(cpu, 1),
         "items_per_cpu_s": round(summary.total / cpu, 1), "counts": summary.counts,
         "ours_recall_all_reserved": round(caught(ours_drop, reserved), 4),
