@@ -82,10 +82,15 @@ class WorkMatch:
 
 @dataclass(frozen=True)
 class LookupResult:
-    """The matches for one query, best first (empty when nothing matched)."""
+    """The matches for one query, best first (empty when nothing matched).
+
+    ``error`` is set when the registry refused this one query (a 4xx, say, for an item over its
+    limits): the item then has no answer, which callers must report as an error, never as "no match".
+    """
 
     item_id: str
     matches: tuple[WorkMatch, ...] = field(default_factory=tuple)
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from mediamanager.model import MediaType, Purpose, Use, parse_preference_spec
 from mediamanager.registry.client import LocalRegistryClient
 from mediamanager.registry.service import Owner, RegistryService, WorkInput
 from mediamanager.registry.snapshot import SnapshotWork, export_snapshot, write_snapshot
-from mediamanager.scan.clients import HttpRegistryClient, SnapshotRegistryClient, open_registry_client
+from mediamanager.client import RegistryApi
+from mediamanager.scan.clients import SnapshotRegistryClient, open_registry_client
 
 
 def _register(service: RegistryService, owner: Owner, text: str, prefs: str, title: str) -> str:
@@ -98,38 +99,24 @@ def test_missing_or_corrupt_snapshot_raises_unavailable(
 
 def test_http_client_raises_when_server_unreachable() -> None:
     client = open_registry_client("http://127.0.0.1:9")  # discard port: nothing listens
-    assert isinstance(client, HttpRegistryClient)
+    assert isinstance(client, RegistryApi)
     with pytest.raises(RegistryUnavailableError):
         client.lookup([LookupQuery("x", sha256="0" * 64)])
     with pytest.raises(RegistryUnavailableError):
         client.info()
 
 
-def _v1_snapshot(out: Path, owners: list[dict[str, str]], works: list[SnapshotWork]) -> None:
-    """A format-version-1 snapshot (works.jsonl with every fingerprint), as older exports wrote it."""
+def _v1_snapshot(out: Path) -> None:
+    """A format-version-1 snapshot (works.jsonl), as unreleased development builds wrote it."""
     import hashlib
 
     from mediamanager.registry.audit import canonical_json
 
     out.mkdir()
-    files = {}
-    lines = {
-        "owners.jsonl": [json.dumps(o) for o in owners],
-        "works.jsonl": [
-            json.dumps(
-                {
-                    "id": w.id, "owner_id": w.owner_id, "media_type": w.media_type, "title": w.title,
-                    "sha256": w.sha256, "iscc": w.iscc, "fingerprints": [f.to_dict() for f in w.fingerprints],
-                    "preferences": w.preferences, "disputed": w.disputed, "claimants": list(w.claimants),
-                }
-            )
-            for w in works
-        ],
-    }  # fmt: skip
-    for name, rows in lines.items():
-        data = "".join(r + "\n" for r in rows).encode()
-        (out / name).write_bytes(data)
-        files[name] = hashlib.sha256(data).hexdigest()
+    data = b'{"id": "o1", "kind": "person", "display_name": "Ann"}\n'
+    (out / "owners.jsonl").write_bytes(data)
+    (out / "works.jsonl").write_bytes(b"")
+    files = {"owners.jsonl": hashlib.sha256(data).hexdigest(), "works.jsonl": hashlib.sha256(b"").hexdigest()}
     manifest = {
         "format": "mediamanager-registry-snapshot", "format_version": 1, "registry_version": "audit-1",
         "files": files, "sha256": hashlib.sha256(canonical_json(files).encode()).hexdigest(),
@@ -137,7 +124,7 @@ def _v1_snapshot(out: Path, owners: list[dict[str, str]], works: list[SnapshotWo
     (out / "manifest.json").write_text(json.dumps(manifest))
 
 
-def test_v2_and_v1_snapshots_answer_alike_and_batches_equal_single_lookups(tmp_path: Path) -> None:
+def test_snapshot_batches_answer_like_single_lookups_and_v1_is_refused(tmp_path: Path) -> None:
     owners = [
         {"id": "o1", "kind": "person", "display_name": "Ann"},
         {"id": "o2", "kind": "org", "display_name": "B"},
@@ -159,7 +146,9 @@ def test_v2_and_v1_snapshots_answer_alike_and_batches_equal_single_lookups(tmp_p
     manifest = json.loads((tmp_path / "v2" / "manifest.json").read_text())
     assert manifest["format_version"] == 2 and manifest["counts"]["preferences"] == 2  # de-duplicated
     assert "index/text/signatures.npy" in manifest["files"]
-    _v1_snapshot(tmp_path / "v1", owners, works)
+    _v1_snapshot(tmp_path / "v1")
+    with pytest.raises(RegistryUnavailableError, match="version 1 is not supported"):
+        SnapshotRegistryClient(tmp_path / "v1").info()
     queries = [
         LookupQuery(f"q{i}", media_type=MediaType.TEXT,
                     fingerprints=fingerprint_content(edit_text(t, i), with_iscc=False).fingerprints)
@@ -170,9 +159,8 @@ def test_v2_and_v1_snapshots_answer_alike_and_batches_equal_single_lookups(tmp_p
                     fingerprints=fingerprint_content(make_text(99), with_iscc=False).fingerprints),
         LookupQuery("bad-sha", sha256="not-hex"),
     ]  # fmt: skip
-    new, old = SnapshotRegistryClient(tmp_path / "v2"), SnapshotRegistryClient(tmp_path / "v1")
+    new = SnapshotRegistryClient(tmp_path / "v2")
     batched = new.lookup(queries)
-    assert batched == old.lookup(queries)
     assert batched == [new.lookup([q])[0] for q in queries]  # one batch answers like one query at a time
     for i in range(12):
         assert batched[i].matches and batched[i].matches[0].work_id == f"w{i:02d}", i

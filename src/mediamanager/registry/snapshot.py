@@ -1,38 +1,9 @@
 """Export the registry as an offline snapshot directory that scanners read with no network.
 
-Format (``format_version`` 2). A snapshot is a directory::
-
-    manifest.json            written last; its presence means the snapshot is complete
-    owners.jsonl             one JSON object per line: {"id", "kind", "display_name"}
-    works.arrow              Arrow IPC file (uncompressed, one record batch, memory-mappable), one row
-                             per work in export order; row ``r`` is the work with index key ``str(r)``:
-                               id string, owner_id string, media_type string, title string,
-                               sha256 string (hex), iscc string, disputed bool,
-                               claimants list<string>, preferences int32 (row in preferences.arrow)
-    preferences.arrow        Arrow IPC file: sha256 string (of the canonical JSON), json string
-                             (``Preferences.to_dict(effective=True)``, every purpose with evidence);
-                             each distinct preferences object is stored once
-    sha256.npy               ``|S32`` sorted raw sha256 digests of every work (memory-mapped)
-    sha256-rows.npy          ``<u4`` the works.arrow row of each entry of sha256.npy
-    index/text/              ``TextIndex.save`` layout (fingerprint/index/text.py), keys = works.arrow rows
-    index/image/             ``ImageIndex.save`` layout (fingerprint/index/binary.py), when images exist
-    index/audio/             ``AudioIndex.save`` layout (fingerprint/index/audio.py), when audio exists
-
-``manifest.json`` is::
-
-    {"format": "mediamanager-registry-snapshot", "format_version": 2,
-     "created_at": ISO-8601, "registry_version": "audit-<seq>", "registry_head": "<audit head sha256>",
-     "counts": {"owners": int, "works": int, "preferences": int},
-     "indexes": {"text": "index/text", ...},
-     "files": {"<relative path>": "<sha256 hex>", ...},      # every other file, index files included
-     "sha256": "<sha256 hex of the canonical JSON of files>"}
-
-A reader checks every file against ``files`` (and that no listed file is missing) and refuses
-a snapshot that does not match (:class:`~mediamanager.errors.RegistryUnavailableError`). The
-prebuilt indexes and the Arrow tables are memory-mapped, so opening a 1 M-work snapshot takes
-seconds and worker processes share its pages through the page cache instead of each rebuilding
-the indexes (version 1 held ``works.jsonl`` with every fingerprint, about 10 KB per text work,
-which readers parsed and indexed in every process; readers still accept it).
+The format (file names, version, schemas, manifest, reader) is specified in
+:mod:`mediamanager.snapshot_format`, which the scanner's reader shares. The prebuilt indexes
+and the Arrow tables are memory-mapped by readers, so opening a 1 M-work snapshot takes seconds
+and worker processes share its pages through the page cache.
 
 The snapshot never contains registered content, e-mail addresses, tokens, source URLs or
 domain-verification tokens: only fingerprints (inside the indexes), effective preferences,
@@ -59,6 +30,20 @@ from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.model import Fingerprint, MediaType, Preferences, utcnow
 from mediamanager.registry.audit import canonical_json
 from mediamanager.registry.service import RegistryService
+from mediamanager.snapshot_format import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    OWNERS,
+    PREFERENCES,
+    SHA256,
+    SHA256_ROWS,
+    WORKS,
+    canonical,
+    index_dir,
+    preferences_schema,
+    works_schema,
+)
 
 __all__ = [
     "FORMAT",
@@ -69,24 +54,9 @@ __all__ = [
     "write_snapshot",
 ]
 
-FORMAT = "mediamanager-registry-snapshot"
-FORMAT_VERSION = 2
 _TEXT_CHUNK = 4096
-
-WORKS_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("owner_id", pa.string()),
-        ("media_type", pa.string()),
-        ("title", pa.string()),
-        ("sha256", pa.string()),
-        ("iscc", pa.string()),
-        ("disputed", pa.bool_()),
-        ("claimants", pa.list_(pa.string())),
-        ("preferences", pa.int32()),
-    ]
-)
-PREFERENCES_SCHEMA = pa.schema([("sha256", pa.string()), ("json", pa.string())])
+WORKS_SCHEMA = works_schema()
+PREFERENCES_SCHEMA = preferences_schema()
 
 
 @dataclass(frozen=True)
@@ -181,7 +151,7 @@ class _IndexBuilder:
         self._flush_texts()
         out = {}
         for media, index in sorted(self.indexes.items(), key=lambda kv: kv[0].value):
-            rel = f"index/{media.value}"
+            rel = index_dir(media)
             index.save(root / rel)
             out[media.value] = rel
         return out
@@ -203,13 +173,13 @@ def write_snapshot(
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise InputError(f"{target} exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()) and not (target / "manifest.json").is_file():
+    if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST).is_file():
         raise InputError(f"{target} is not empty and holds no snapshot; refusing to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         n_owners = 0
-        with open(tmp / "owners.jsonl", "wb") as fh:
+        with open(tmp / OWNERS, "wb") as fh:
             for o in owners:
                 record = {"id": o["id"], "kind": o["kind"], "display_name": o["display_name"]}
                 fh.write((json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
@@ -237,21 +207,21 @@ def write_snapshot(
             digests.append(bytes.fromhex(w.sha256))
             builder.add(str(row), MediaType(w.media_type), w.fingerprints)
         n_works = len(digests)
-        _write_arrow(tmp / "works.arrow", pa.table(cols, schema=WORKS_SCHEMA))
+        _write_arrow(tmp / WORKS, pa.table(cols, schema=WORKS_SCHEMA))
         del cols
         prefs_table = pa.table({"sha256": list(prefs_rows), "json": prefs_json}, schema=PREFERENCES_SCHEMA)
-        _write_arrow(tmp / "preferences.arrow", prefs_table)
+        _write_arrow(tmp / PREFERENCES, prefs_table)
         shas = np.array(digests, dtype="S32") if digests else np.zeros(0, dtype="S32")
         del digests
         order = np.argsort(shas, kind="stable")
-        np.save(tmp / "sha256.npy", shas[order])
-        np.save(tmp / "sha256-rows.npy", order.astype("<u4"))
+        np.save(tmp / SHA256, shas[order])
+        np.save(tmp / SHA256_ROWS, order.astype("<u4"))
         indexes = builder.save(tmp)
         del builder
         files = {
             p.relative_to(tmp).as_posix(): _file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
         }
-        digest = hashlib.sha256(canonical_json(files).encode()).hexdigest()
+        digest = hashlib.sha256(canonical(files).encode()).hexdigest()
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -263,7 +233,7 @@ def write_snapshot(
             "files": files,
             "sha256": digest,
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old-{digest[:8]}")

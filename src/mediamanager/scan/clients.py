@@ -3,209 +3,64 @@
 Both implement :class:`mediamanager.lookup.RegistryClient`. A failure to read the
 snapshot or reach the server raises
 :class:`~mediamanager.errors.RegistryUnavailableError`; it is never reported as
-"no match". The snapshot format is documented in
-:mod:`mediamanager.registry.snapshot` (read here without importing the registry).
+"no match". The snapshot format and its reader live in :mod:`mediamanager.snapshot_format`
+(shared with the registry's writer); the HTTP client is :class:`mediamanager.client.RegistryApi`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from mediamanager.errors import InputError, MediaManagerError, RegistryUnavailableError
+from mediamanager.errors import RegistryUnavailableError
 from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.lookup import LookupQuery, LookupResult, RegistryClient, RegistryInfo, WorkMatch
 from mediamanager.model import Fingerprint, MediaType, Preferences
+from mediamanager.snapshot_format import OpenSnapshot, open_snapshot
 
-__all__ = ["HttpRegistryClient", "SnapshotRegistryClient", "open_registry_client"]
-
-_SNAPSHOT_FORMAT = "mediamanager-registry-snapshot"
-_SUPPORTED_VERSIONS = (1, 2)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+__all__ = ["SnapshotRegistryClient", "open_registry_client"]
 
 
 class SnapshotRegistryClient:
     """Looks works up in a snapshot directory written by ``mediamanager export``; works fully offline.
 
     The snapshot is opened and checked (every file against the manifest's sha256) on first
-    use. A version-2 snapshot's indexes and tables are memory-mapped (processes share them
-    through the page cache); a version-1 snapshot's indexes are rebuilt in memory from
-    ``works.jsonl``. Lookups go a batch at a time: text queries are searched together in
-    one :meth:`TextIndex.search_batch` call, sha256 digests with one ``searchsorted``.
+    use. Its indexes and tables are memory-mapped (processes share them through the page
+    cache). Lookups go a batch at a time: text queries are searched together in one
+    :meth:`TextIndex.search_batch` call, sha256 digests with one ``searchsorted``.
     """
 
     def __init__(self, path: str | Path, *, match_limit: int = 10) -> None:
         self.path = Path(path)
         self.match_limit = match_limit
         self._lock = threading.Lock()
-        self._loaded = False
+        self._snap: OpenSnapshot | None = None
         self._info: RegistryInfo | None = None
-        self._owners: dict[str, str] = {}
         self._indexes: dict[MediaType, Any] = {}
         self._matches: dict[str, WorkMatch] = {}
-        # version 1: every work in memory
-        self._works: dict[str, dict[str, Any]] = {}
-        self._by_sha: dict[str, list[str]] = defaultdict(list)
-        # version 2: memory-mapped tables
-        self._version = 0
-        self._table: Any = None
-        self._prefs_json: Any = None
         self._prefs: dict[int, Preferences] = {}
-        self._sha_sorted: Any = None
-        self._sha_rows: Any = None
 
     # -- opening -------------------------------------------------------------------------------
 
-    def _load(self) -> None:
-        if self._loaded:
-            return
+    def _load(self) -> OpenSnapshot:
+        if self._snap is not None:
+            return self._snap
         with self._lock:
-            if self._loaded:
-                return
-            manifest_path = self.path / "manifest.json"
-            try:
-                manifest = json.loads(manifest_path.read_text())
-            except FileNotFoundError:
-                raise RegistryUnavailableError(
-                    f"no registry snapshot at {self.path} (manifest.json missing)"
-                ) from None
-            except (OSError, ValueError) as exc:
-                raise RegistryUnavailableError(
-                    f"unreadable snapshot manifest {manifest_path}: {exc}"
-                ) from None
-            if not isinstance(manifest, dict) or manifest.get("format") != _SNAPSHOT_FORMAT:
-                raise RegistryUnavailableError(f"{manifest_path} is not a Media Manager registry snapshot")
-            version = manifest.get("format_version")
-            if version not in _SUPPORTED_VERSIONS:
-                raise RegistryUnavailableError(
-                    f"snapshot format version {version!r} is not supported "
-                    f"(this version reads {_SUPPORTED_VERSIONS})"
+            if self._snap is None:
+                snap = open_snapshot(self.path)
+                self._indexes = {media: self._open_index(media, rel) for media, rel in snap.indexes.items()}
+                self._info = RegistryInfo(
+                    source=f"snapshot:{self.path}", version=snap.registry_version, sha256=snap.sha256
                 )
-            files = manifest.get("files") or {}
-            if not isinstance(files, dict) or hashlib.sha256(
-                _canonical(files).encode()
-            ).hexdigest() != manifest.get("sha256"):
-                raise RegistryUnavailableError(f"snapshot {self.path}: manifest checksum does not match")
-            if version == 1:
-                self._load_v1(files)
-            else:
-                self._load_v2(manifest, files)
-            self._version = int(version)
-            self._info = RegistryInfo(
-                source=f"snapshot:{self.path}",
-                version=str(manifest.get("registry_version", "")),
-                sha256=manifest["sha256"],
-            )
-            self._loaded = True
-
-    def _load_v1(self, files: dict[str, str]) -> None:
-        owners = self._read_jsonl("owners.jsonl", files)
-        works = self._read_jsonl("works.jsonl", files)
-        try:
-            self._owners = {o["id"]: o.get("display_name", "") for o in owners}
-            grouped: dict[MediaType, list[tuple[str, list[Fingerprint]]]] = defaultdict(list)
-            for w in works:
-                wid = str(w["id"])
-                self._works[wid] = w
-                self._by_sha[str(w["sha256"]).lower()].append(wid)
-                fps = [Fingerprint.from_dict(f) for f in w.get("fingerprints", ())]
-                fps = [f for f in fps if f.kind not in EXACT_KINDS]
-                if fps:
-                    grouped[MediaType(w["media_type"])].append((wid, fps))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RegistryUnavailableError(f"corrupt snapshot {self.path}: {exc}") from None
-        for media, entries in grouped.items():
-            index = self._new_index(media)
-            for wid, fps in entries:
-                index.add_fingerprints(wid, fps)
-            self._indexes[media] = index
-
-    def _verify_files(self, files: dict[str, str], required: Sequence[str]) -> None:
-        """Every listed file exists and has its sha256 (read in 1 MiB chunks: memory stays flat)."""
-        for name in required:
-            if name not in files:
-                raise RegistryUnavailableError(f"snapshot {self.path}: manifest lists no {name}")
-        for name, expected in files.items():
-            path = self.path / name
-            if ".." in Path(name).parts or Path(name).is_absolute():
-                raise RegistryUnavailableError(f"snapshot {self.path}: bad file name {name!r} in manifest")
-            digest = hashlib.sha256()
-            try:
-                with open(path, "rb") as fh:
-                    while chunk := fh.read(1 << 20):
-                        digest.update(chunk)
-            except OSError as exc:
-                raise RegistryUnavailableError(f"cannot read snapshot file {path}: {exc}") from None
-            if digest.hexdigest() != expected:
-                raise RegistryUnavailableError(
-                    f"snapshot file {path} does not match its checksum (corrupt or edited)"
-                )
-
-    def _load_v2(self, manifest: dict[str, Any], files: dict[str, str]) -> None:
-        import numpy as np
-        import pyarrow as pa
-
-        required = ("owners.jsonl", "works.arrow", "preferences.arrow", "sha256.npy", "sha256-rows.npy")
-        self._verify_files(files, required)
-        try:
-            owners = self._read_jsonl("owners.jsonl", files)
-            self._owners = {o["id"]: o.get("display_name", "") for o in owners}
-            self._table = pa.ipc.open_file(pa.memory_map(str(self.path / "works.arrow"))).read_all()
-            self._table = self._table.combine_chunks()
-            prefs = pa.ipc.open_file(pa.memory_map(str(self.path / "preferences.arrow"))).read_all()
-            self._prefs_json = prefs.column("json").combine_chunks()
-            self._sha_sorted = np.load(self.path / "sha256.npy", mmap_mode="r")
-            self._sha_rows = np.load(self.path / "sha256-rows.npy", mmap_mode="r")
-            if len(self._sha_sorted) != self._table.num_rows or len(self._sha_rows) != self._table.num_rows:
-                raise ValueError("sha256 index and works table disagree in length")
-            indexes = manifest.get("indexes") or {}
-            for media_name, rel in indexes.items():
-                media = MediaType(media_name)
-                # Only the writer's own layout: an index must be checked by the file list above.
-                if rel != f"index/{media.value}" or f"{rel}/manifest.json" not in files:
-                    raise ValueError(f"index {rel!r} for {media.value} is not part of the checked files")
-                self._indexes[media] = self._open_index(media, self.path / rel)
-        except RegistryUnavailableError:
-            raise
-        except (KeyError, TypeError, ValueError, OSError, pa.ArrowException, MediaManagerError) as exc:
-            raise RegistryUnavailableError(f"corrupt snapshot {self.path}: {exc}") from None
-
-    def _read_jsonl(self, name: str, files: dict[str, str]) -> list[dict[str, Any]]:
-        path = self.path / name
-        expected = files.get(name)
-        if not expected:
-            raise RegistryUnavailableError(f"snapshot {self.path}: manifest lists no {name}")
-        digest = hashlib.sha256()
-        records: list[dict[str, Any]] = []
-        try:
-            with open(path, "rb") as fh:
-                for line in fh:
-                    digest.update(line)
-                    if line.strip():
-                        records.append(json.loads(line))
-        except OSError as exc:
-            raise RegistryUnavailableError(f"cannot read snapshot file {path}: {exc}") from None
-        except ValueError as exc:
-            raise RegistryUnavailableError(f"corrupt snapshot file {path}: {exc}") from None
-        if digest.hexdigest() != expected:
-            raise RegistryUnavailableError(
-                f"snapshot file {path} does not match its checksum (corrupt or edited)"
-            )
-        return records
+                self._snap = snap
+        return self._snap
 
     @staticmethod
-    def _index_class(media: MediaType) -> Any:
+    def _open_index(media: MediaType, path: Path) -> Any:
         from mediamanager.fingerprint import index as fx
 
         name = {
@@ -214,75 +69,58 @@ class SnapshotRegistryClient:
             MediaType.AUDIO: "AudioIndex",
         }.get(media)
         try:
-            return getattr(fx, name or "")
+            return getattr(fx, name or "").load(path)
         except (AttributeError, ImportError) as exc:
             raise RegistryUnavailableError(f"cannot index {media.value} fingerprints: {exc}") from None
-
-    @classmethod
-    def _new_index(cls, media: MediaType) -> Any:
-        return cls._index_class(media)()
-
-    @classmethod
-    def _open_index(cls, media: MediaType, path: Path) -> Any:
-        return cls._index_class(media).load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise RegistryUnavailableError(f"corrupt snapshot index {path}: {exc}") from None
 
     # -- answers -------------------------------------------------------------------------------
 
-    def _preferences(self, row: int) -> Preferences:
+    def _preferences(self, snap: OpenSnapshot, row: int) -> Preferences:
         prefs = self._prefs.get(row)
         if prefs is None:
-            prefs = Preferences.from_dict(json.loads(self._prefs_json[row].as_py()))
+            prefs = Preferences.from_dict(json.loads(snap.preferences_json[row].as_py()))
             self._prefs[row] = prefs
         return prefs
 
-    def _base_match(self, key: str) -> WorkMatch:
-        """The match for a work id (v1) or a works.arrow row number (v2), without score and kind."""
+    def _base_match(self, snap: OpenSnapshot, key: str) -> WorkMatch:
+        """The match for a works.arrow row number, without score and kind."""
         base = self._matches.get(key)
         if base is not None:
             return base
-        if self._version == 1:
-            w = self._works[key]
-            wid, owner = key, w["owner_id"]
-            title, iscc = w.get("title", ""), w.get("iscc", "")
-            prefs = Preferences.from_dict(w.get("preferences", {}))
-            disputed, claimants = bool(w.get("disputed", False)), tuple(w.get("claimants", ()))
-        else:
-            row = int(key)
-            rec = self._table.slice(row, 1).to_pylist()[0]
-            wid, owner, title, iscc = rec["id"], rec["owner_id"], rec["title"] or "", rec["iscc"] or ""
-            prefs = self._preferences(int(rec["preferences"]))
-            disputed, claimants = bool(rec["disputed"]), tuple(rec["claimants"] or ())
+        rec = snap.works.slice(int(key), 1).to_pylist()[0]
+        owner = rec["owner_id"]
         base = WorkMatch(
-            work_id=wid,
+            work_id=rec["id"],
             score=1.0,
             kind="",
             owner_id=owner,
-            owner_name=self._owners.get(owner, ""),
-            title=title,
-            iscc=iscc,
-            preferences=prefs,
-            disputed=disputed,
-            claimants=claimants,
+            owner_name=snap.owners.get(owner, ""),
+            title=rec["title"] or "",
+            iscc=rec["iscc"] or "",
+            preferences=self._preferences(snap, int(rec["preferences"])),
+            disputed=bool(rec["disputed"]),
+            claimants=tuple(rec["claimants"] or ()),
         )
         self._matches[key] = base
         return base
 
-    def _sha_keys(self, shas: list[str | None]) -> list[list[str]]:
+    @staticmethod
+    def _sha_keys(snap: OpenSnapshot, shas: list[str | None]) -> list[list[str]]:
         """For each sha256 (hex), the keys of the works holding it."""
-        if self._version == 1:
-            return [list(self._by_sha.get(s.lower(), ())) if s else [] for s in shas]
         import numpy as np
 
         out: list[list[str]] = [[] for _ in shas]
         wanted = [(i, bytes.fromhex(s)) for i, s in enumerate(shas) if s and len(s) == 64 and _is_hex(s)]
-        if not wanted or not len(self._sha_sorted):
+        if not wanted or not len(snap.sha_sorted):
             return out
         needles = np.array([d for _, d in wanted], dtype="S32")
-        pos = np.searchsorted(self._sha_sorted, needles, side="left")
-        n = len(self._sha_sorted)
+        pos = np.searchsorted(snap.sha_sorted, needles, side="left")
+        n = len(snap.sha_sorted)
         for (i, digest), p in zip(wanted, pos.tolist(), strict=True):
-            while p < n and bytes(self._sha_sorted[p]).ljust(32, b"\0") == digest:
-                out[i].append(str(int(self._sha_rows[p])))
+            while p < n and bytes(snap.sha_sorted[p]).ljust(32, b"\0") == digest:
+                out[i].append(str(int(snap.sha_rows[p])))
                 p += 1
         return out
 
@@ -292,12 +130,12 @@ class SnapshotRegistryClient:
         return self._info
 
     def lookup(self, queries: Sequence[LookupQuery]) -> list[LookupResult]:
-        self._load()
+        snap = self._load()
         hits: list[dict[str, tuple[float, str]]] = [{} for _ in queries]
         shas = [
             q.sha256 or next((f.value for f in q.fingerprints if f.kind == "sha256"), None) for q in queries
         ]
-        for h, keys in zip(hits, self._sha_keys(shas), strict=True):
+        for h, keys in zip(hits, self._sha_keys(snap, shas), strict=True):
             for key in keys:
                 h[key] = (1.0, "sha256")
         near = [[f for f in q.fingerprints if f.kind not in EXACT_KINDS] for q in queries]
@@ -324,7 +162,7 @@ class SnapshotRegistryClient:
         for q, h in zip(queries, hits, strict=True):
             matches = sorted(
                 (
-                    replace(self._base_match(k), score=round(float(s), 6), kind=kind)
+                    replace(self._base_match(snap, k), score=round(float(s), 6), kind=kind)
                     for k, (s, kind) in h.items()
                 ),
                 key=lambda m: (-m.score, m.work_id),
@@ -372,82 +210,13 @@ def _is_hex(value: str) -> bool:
     return True
 
 
-class HttpRegistryClient:
-    """Asks a registry server (``POST /lookup``) in batches; unreachable or failing servers raise."""
-
-    def __init__(
-        self, url: str, timeout: float = 30.0, *, batch_size: int = 2000, token: str | None = None
-    ) -> None:
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-        self.batch_size = max(1, min(batch_size, 10_000))
-        headers = {"User-Agent": "mediamanager-scan"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.Client(base_url=self.url, timeout=timeout, headers=headers, trust_env=False)
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> HttpRegistryClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            resp = self._client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise RegistryUnavailableError(
-                f"registry {self.url} unreachable: {type(exc).__name__}: {exc}"
-            ) from None
-        if 400 <= resp.status_code < 500 and resp.status_code not in (404, 408, 429):
-            try:
-                detail = resp.json().get("detail")
-            except ValueError:
-                detail = resp.text[:500]
-            raise InputError(f"registry {self.url} refused the request (HTTP {resp.status_code}): {detail}")
-        if resp.status_code != 200:
-            raise RegistryUnavailableError(f"registry {self.url}{path} answered HTTP {resp.status_code}")
-        try:
-            return resp.json()
-        except ValueError:
-            raise RegistryUnavailableError(
-                f"registry {self.url}{path} answered something that is not JSON"
-            ) from None
-
-    def info(self) -> RegistryInfo:
-        data = self._request("GET", "/info")
-        try:
-            return RegistryInfo(source=self.url, version=str(data["version"]), sha256=str(data["sha256"]))
-        except (KeyError, TypeError):
-            raise RegistryUnavailableError(f"registry {self.url}/info answered an unexpected shape") from None
-
-    def lookup(self, queries: Sequence[LookupQuery]) -> list[LookupResult]:
-        out: list[LookupResult] = []
-        for i in range(0, len(queries), self.batch_size):
-            batch = queries[i : i + self.batch_size]
-            data = self._request("POST", "/lookup", json={"items": [q.to_dict() for q in batch]})
-            try:
-                results = data["results"]
-                if len(results) != len(batch):
-                    raise ValueError(f"{len(results)} results for {len(batch)} items")
-                for q, r in zip(batch, results, strict=True):
-                    if r["id"] != q.item_id:
-                        raise ValueError(f"result for {r['id']!r} where {q.item_id!r} was expected")
-                    out.append(LookupResult(q.item_id, tuple(WorkMatch.from_dict(m) for m in r["matches"])))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise RegistryUnavailableError(
-                    f"registry {self.url} answered an unexpected lookup shape: {exc}"
-                ) from None
-        return out
-
-
 def open_registry_client(spec: str, *, timeout: float = 30.0) -> RegistryClient:
-    """An ``http(s)://`` URL gives :class:`HttpRegistryClient`; anything else is a snapshot directory."""
+    """An ``http(s)://`` URL gives :class:`~mediamanager.client.RegistryApi`; anything else is a snapshot
+    directory."""
     if spec.startswith(("http://", "https://")):
-        return HttpRegistryClient(spec, timeout)
+        from mediamanager.client import RegistryApi
+
+        return RegistryApi(spec, "", timeout=timeout, user_agent="mediamanager-scan")
     path = Path(spec).expanduser()
     if not path.is_dir():
         raise RegistryUnavailableError(
