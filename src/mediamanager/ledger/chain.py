@@ -22,6 +22,7 @@ def canonical_json(value: Any) -> str:
     """The audit log's canonical form: sorted keys, no whitespace, ASCII."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
 
+
 # The fields every event hash covers, in this order; adding one is a format change.
 CHAINED_FIELDS = (
     "seq", "at", "submission_id", "scan_id", "builder_id", "owner_id", "work_id", "dataset",
@@ -76,6 +77,10 @@ def verify_events(rows: Iterable[Mapping[str, Any]], head_seq: int, head_hash: s
         count += 1
     if count != head_seq or prev != head_hash:
         return ChainReport(
-            False, count, prev, count + 1, f"ledger ends at event {count} but the head records event {head_seq}"
+            False,
+            count,
+            prev,
+            count + 1,
+            f"ledger ends at event {count} but the head records event {head_seq}",
         )
     return ChainReport(True, count, prev)

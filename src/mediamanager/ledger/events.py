@@ -68,7 +68,9 @@ def _grants_of(evidence: str | None) -> dict[str, str]:
         entries = json.loads(evidence or "[]")
     except ValueError:
         raise LedgerError("decisions.parquet: an evidence cell is not JSON") from None
-    return {e["detail"]: e["location"] for e in entries if e.get("source") == GRANT_SOURCE and e.get("detail")}
+    return {
+        e["detail"]: e["location"] for e in entries if e.get("source") == GRANT_SOURCE and e.get("detail")
+    }
 
 
 def usage_from_decisions(decisions: bytes, *, licensed_in_output: bool) -> list[WorkUsage]:

@@ -109,3 +109,39 @@ def grant_problems(
     if licensee_key_id is None or licensee.get("key_id") != licensee_key_id:
         problems.append(f"grant {gid}: issued to key {licensee.get('key_id')!r}, not to this scan's key")
     return problems
+
+
+def select_grants(
+    bundle: Mapping[str, Any],
+    *,
+    registry_key: str,
+    purpose: str,
+    when: datetime,
+    licensee_key_id: str | None,
+    revoked: Collection[str] = (),
+) -> tuple[dict[str, str], list[str]]:
+    """``({work_id: grant_id}, problems)``: the works that valid grants in ``bundle`` cover for ``purpose``.
+
+    Grants that do not apply are left out and say why in ``problems``; the bundle's own
+    ``registry_key`` is never trusted (the caller pins the key).
+    """
+    grants = bundle.get("grants")
+    if not isinstance(grants, list):
+        raise LedgerError("the grants file has no list of grants")
+    covered: dict[str, str] = {}
+    problems: list[str] = []
+    for doc in grants:
+        if not isinstance(doc, Mapping):
+            problems.append("a grant that is not an object")
+            continue
+        why = grant_problems(
+            doc, registry_key=registry_key, when=when, licensee_key_id=licensee_key_id, revoked=revoked
+        )
+        if not why and doc.get("purpose") != purpose:
+            why = [f"grant {doc.get('grant_id')}: for {doc.get('purpose')}, not {purpose}"]
+        if why:
+            problems.extend(why)
+            continue
+        for wid in doc.get("works") or []:
+            covered.setdefault(str(wid), str(doc["grant_id"]))
+    return covered, problems

@@ -84,7 +84,9 @@ def compute_statement(
         if not start <= _scan_time(e["scan_time"]) < end:
             continue
         counted += 1
-        terms = terms_from_conditions(e.get("conditions"), where=f"work {e['work_id']} (event {e.get('seq')})")
+        terms = terms_from_conditions(
+            e.get("conditions"), where=f"work {e['work_id']} (event {e.get('seq')})"
+        )
         licensee = str(e["builder_id"])
         if terms.priced and terms.model != "per-token":
             assert terms.unit_price is not None and terms.currency is not None
@@ -104,7 +106,13 @@ def compute_statement(
                 reason = f"{terms.model} payment without an amount"
             u = unpriced.setdefault(
                 (str(e["work_id"]), licensee, reason),
-                {"work_id": str(e["work_id"]), "licensee_id": licensee, "reason": reason, "items": 0, "events": 0},
+                {
+                    "work_id": str(e["work_id"]),
+                    "licensee_id": licensee,
+                    "reason": reason,
+                    "items": 0,
+                    "events": 0,
+                },
             )
             u["items"] += int(e["items"])
             u["events"] += 1

@@ -77,7 +77,9 @@ def terms_from_conditions(conditions: Mapping[str, Any] | None, *, where: str = 
             price = _price(pay["amount"], where)
             currency = pay.get("currency")
             if not isinstance(currency, str) or not _CURRENCY.match(currency.strip().upper()):
-                raise LedgerError(f"{where}: payment amount {pay['amount']} needs a currency code such as EUR")
+                raise LedgerError(
+                    f"{where}: payment amount {pay['amount']} needs a currency code such as EUR"
+                )
             currency = currency.strip().upper()
     exp = c.get("expires")
     try:

@@ -36,6 +36,9 @@ class ScanConfig:
     licensed_in_output: bool = True
     iscc: bool = False
     columns: dict[str, str] = field(default_factory=dict)
+    # work id -> grant id of licence grants already verified for this purpose, scan time and key
+    # (scan/steps/grants.py); empty when the scan was given no --grants.
+    grants: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.unknown not in UNKNOWN_POLICIES:
