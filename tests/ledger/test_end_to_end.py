@@ -14,9 +14,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import sqlalchemy as sa
-from conftest import Account, Server
 from typer.testing import CliRunner
 
+from conftest import Account, Server
 from mediamanager.cli.main import app as cli
 from mediamanager.model import Purpose, utcnow
 from mediamanager.scan.config import ScanConfig
