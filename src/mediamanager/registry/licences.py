@@ -161,7 +161,8 @@ class LicenceService:
                 raise NotFoundError(f"no licence {licence_id!r}")  # the builder cannot decide its own request
             if row.status != "requested":
                 raise ConflictError(f"licence {licence_id} is already {row.status}")
-            now = utcnow()
+            # Whole seconds: scans stamp whole seconds, so one started the same second is covered.
+            now = utcnow().replace(microsecond=0)
             values: dict[str, Any] = {"status": "accepted" if accept else "declined", "decided_at": now}
             if accept:
                 names = dict(
