@@ -11,6 +11,7 @@ it can be swapped for ``uow.write(actor)`` / ``uow.read()`` without touching the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 
 from mediamanager.errors import ConflictError, NotFoundError
 from mediamanager.ledger import LedgerError
-from mediamanager.ledger.chain import ChainReport, canonical_json, event_hash, verify_events
+from mediamanager.ledger.chain import CHAINED_FIELDS, ChainReport, canonical_json, verify_events
 from mediamanager.ledger.events import WorkUsage, usage_from_decisions
 from mediamanager.ledger.intake import check_submission
 from mediamanager.ledger.statements import compute_statement, period_bounds
@@ -197,33 +198,22 @@ class LedgerService:
         ).one()
         seq = int(seq)
         at = utcnow().isoformat()
-        common = {
-            k: submission[k]
-            for k in ("builder_id", "scan_id", "dataset", "dataset_version", "purpose", "scan_time")
-        }
-        rows = []
+        sub = submission
+        rows: list[tuple[Any, ...]] = []
+        sha = hashlib.sha256
+        encode = canonical_json
+        # Values in CHAINED_FIELDS order: the body hashed is exactly the stored row's first columns.
         for u in usage:
             seq += 1
-            ev = {
-                **common,
-                "seq": seq,
-                "at": at,
-                "submission_id": submission["id"],
-                "owner_id": u.owner_id,
-                "work_id": u.work_id,
-                "decision": u.decision,
-                "grant_id": u.grant_id,
-                "match_kind": u.match_kind,
-                "score": u.score,
-                "items": len(u.item_ids),
-                "item_ids": canonical_json(u.item_ids),
-                "conditions": canonical_json(u.conditions),
-            }
-            ev["prev_hash"] = prev
-            ev["hash"] = prev = event_hash(prev, ev)
-            rows.append(ev)
-        for i in range(0, len(rows), 5000):
-            conn.execute(sa.insert(ledger_events), rows[i : i + 5000])
+            values = [
+                seq, at, sub["id"], sub["scan_id"], sub["builder_id"], u.owner_id, u.work_id, sub["dataset"],
+                sub["dataset_version"], sub["purpose"], sub["scan_time"], u.decision, u.grant_id, u.match_kind,
+                u.score, len(u.item_ids), encode(u.item_ids), encode(u.conditions),
+            ]  # fmt: skip
+            digest = sha(f"{prev}\n{encode(values)}".encode()).hexdigest()
+            rows.append((*values, prev, digest))
+            prev = digest
+        _insert_many(conn, rows)
         conn.execute(sa.update(ledger_head).where(ledger_head.c.id == 1).values(seq=seq, hash=prev))
         return len(rows)
 
@@ -320,6 +310,23 @@ class LedgerService:
                 conn, {owner_id, *(e["builder_id"] for e in events)}, {e["work_id"] for e in events}
             )
         return compute_statement(events, owner_id=owner_id, period=period, names=names)
+
+
+_INSERT_COLUMNS = [*CHAINED_FIELDS, "prev_hash", "hash"]
+
+
+def _insert_many(conn: sa.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert events through the driver's executemany: SQLAlchemy's per-row processing was half the cost.
+
+    Every column is a plain str, int or float, so no type processing is skipped.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {ledger_events.name} ({', '.join(_INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
+    )
+    for i in range(0, len(rows), 5000):
+        conn.exec_driver_sql(sql, list(rows[i : i + 5000]))
 
 
 def _names(conn: sa.Connection, owner_ids: set[str], work_ids: set[str]) -> dict[str, str]:
