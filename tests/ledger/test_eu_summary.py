@@ -32,7 +32,9 @@ def test_eu_summary_from_scans(db_url: str, server: Any, texts: list[str], tmp_p
             "--key", str(tmp_path / "k.pem"), "--unknown", "keep"]  # fmt: skip
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
-    res = runner.invoke(cli, ["ledger", "eu-summary", str(tmp_path / "s"), "--out", str(tmp_path / "eu.json")])
+    res = runner.invoke(
+        cli, ["ledger", "eu-summary", str(tmp_path / "s"), "--out", str(tmp_path / "eu.json")]
+    )
     assert res.exit_code == 0, res.output
     eu = json.loads((tmp_path / "eu.json").read_text())
     # Used: 1, 2 (public-web, example.org), 4 (licensed), 6 (synthetic); 3 dropped by X-Robots-Tag, 5 by the registry.
@@ -48,9 +50,14 @@ def test_eu_summary_from_scans(db_url: str, server: Any, texts: list[str], tmp_p
     assert top == [{"domain": "example.org", "items": 2, "share": round(2 / 3, 6)}]  # top 10% of 2 -> 1
     opt = eu["3_data_processing"]["3.1_reservations_of_rights"]
     assert (opt["items_checked"], opt["items_excluded"]) == (6, 2)
-    assert {k.lower(): v for k, v in opt["items_excluded_by_source"].items()} == {"x-robots-tag": 1, "registry": 1}
+    assert {k.lower(): v for k, v in opt["items_excluded_by_source"].items()} == {
+        "x-robots-tag": 1,
+        "registry": 1,
+    }
     assert opt["items_without_any_signal"] == "keep (--unknown policy)"
     # A changed byte in a scan: the summary refuses it.
     (tmp_path / "s" / "report.json").write_text((tmp_path / "s" / "report.json").read_text() + " ")
-    res = runner.invoke(cli, ["ledger", "eu-summary", str(tmp_path / "s"), "--out", str(tmp_path / "eu2.json")])
+    res = runner.invoke(
+        cli, ["ledger", "eu-summary", str(tmp_path / "s"), "--out", str(tmp_path / "eu2.json")]
+    )
     assert res.exit_code == 2 and "changed: report.json" in res.output

@@ -69,13 +69,21 @@ def test_only_valid_grants_apply() -> None:
 
 def test_expiry_is_exclusive() -> None:
     g = grant("g", expires_at=(T0 + timedelta(days=1)).isoformat())
-    args = {"registry_key": public_key_b64(REGISTRY), "purpose": "genai-train", "licensee_key_id": BUILDER_KEY_ID}
-    assert select_grants({"grants": [g]}, when=T0 + timedelta(days=1) - timedelta(seconds=1), **args)[0] == {"w-g": "g"}
+    args = {
+        "registry_key": public_key_b64(REGISTRY),
+        "purpose": "genai-train",
+        "licensee_key_id": BUILDER_KEY_ID,
+    }
+    assert select_grants({"grants": [g]}, when=T0 + timedelta(days=1) - timedelta(seconds=1), **args)[0] == {
+        "w-g": "g"
+    }
     assert select_grants({"grants": [g]}, when=T0 + timedelta(days=1), **args)[0] == {}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_scan_cli_grants_from_url_and_wrong_key(db_url: str, server: Any, texts: list[str], tmp_path: Path) -> None:
+def test_scan_cli_grants_from_url_and_wrong_key(
+    db_url: str, server: Any, texts: list[str], tmp_path: Path
+) -> None:
     """`scan --grants URL` keeps the licensed items; a grant file re-signed by another key keeps nothing."""
     import pyarrow.parquet as pq
     from typer.testing import CliRunner
@@ -94,7 +102,9 @@ def test_scan_cli_grants_from_url_and_wrong_key(db_url: str, server: Any, texts:
         headers=bob.auth,
     )  # fmt: skip
     assert r.status_code == 201, r.text
-    assert server.http.post(f"/ledger/licences/{r.json()['id']}/accept", headers=alice.auth).status_code == 200
+    assert (
+        server.http.post(f"/ledger/licences/{r.json()['id']}/accept", headers=alice.auth).status_code == 200
+    )
     data = tmp_path / "d.jsonl"
     data.write_text(json.dumps({"id": "x", "text": texts[0]}) + "\n")
 
@@ -106,7 +116,11 @@ def test_scan_cli_grants_from_url_and_wrong_key(db_url: str, server: Any, texts:
         row = pq.read_table(tmp_path / out / "decisions.parquet").to_pylist()[0]
         return row["outcome"], row["reason"], res.output
 
-    assert scan("by-url", f"{server.url}/ledger/grants")[:2] == ("keep", "allow:grant")
+    outcome, reason, output = scan("by-url", f"{server.url}/ledger/grants", "--submit")
+    assert (outcome, reason) == ("keep", "allow:grant")
+    assert "1 usage events recorded" in output  # scan --submit
+    ev = server.http.get("/ledger/events", headers=alice.auth).json()
+    assert [(e["decision"], e["grant_id"]) for e in ev] == [("kept-under-licence", r.json()["id"])]
     bundle = server.http.get("/ledger/grants", headers=bob.auth).json()
     forged = dict(bundle, grants=[sign_grant(bundle["grants"][0], Ed25519PrivateKey.generate())])
     (tmp_path / "forged.json").write_text(json.dumps(forged))

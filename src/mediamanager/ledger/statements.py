@@ -21,6 +21,7 @@ Two currencies in one statement, or a negative or non-numeric price, raise
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -29,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from mediamanager.ledger import LedgerError
-from mediamanager.ledger.terms import terms_from_conditions
+from mediamanager.ledger.terms import Terms, terms_from_conditions
 
 __all__ = ["FORMAT", "MINOR_UNITS", "compute_statement", "period_bounds"]
 
@@ -68,6 +69,8 @@ def compute_statement(
 ) -> dict[str, Any]:
     """The owner's statement for ``period`` from their events (others' events are ignored).
 
+    An event's ``conditions`` is the recorded dict, or its stored JSON text (parsed once per text).
+
     ``names`` maps builder and work ids to display names and titles, for the reader only.
     """
     start, end = period_bounds(period)
@@ -78,15 +81,19 @@ def compute_statement(
     unpriced: dict[tuple[str, str, str], dict[str, Any]] = {}
     currencies: set[str] = set()
     counted = 0
+    memo: dict[str, Terms] = {}  # conditions as stored text -> terms: a work's events share one text
     for e in events:
         if e["owner_id"] != owner_id or e["decision"] != "kept-under-licence":
             continue
         if not start <= _scan_time(e["scan_time"]) < end:
             continue
         counted += 1
-        terms = terms_from_conditions(
-            e.get("conditions"), where=f"work {e['work_id']} (event {e.get('seq')})"
-        )
+        raw = e.get("conditions")
+        where = f"work {e['work_id']} (event {e.get('seq')})"
+        if isinstance(raw, str):
+            terms = memo.get(raw) or memo.setdefault(raw, terms_from_conditions(json.loads(raw), where=where))
+        else:
+            terms = terms_from_conditions(raw, where=where)
         licensee = str(e["builder_id"])
         if terms.priced and terms.model != "per-token":
             assert terms.unit_price is not None and terms.currency is not None

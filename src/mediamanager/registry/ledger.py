@@ -296,16 +296,23 @@ class LedgerService:
         with self._read() as conn:
             if conn.execute(sa.select(owners.c.id).where(owners.c.id == owner_id)).first() is None:
                 raise NotFoundError(f"no owner {owner_id!r}")
+            cols = (
+                "seq",
+                "owner_id",
+                "work_id",
+                "builder_id",
+                "scan_id",
+                "scan_time",
+                "decision",
+                "items",
+                "conditions",
+            )
             rows = conn.execute(
-                sa.select(*[c for c in ledger_events.c if c.name != "item_ids"]).where(
+                sa.select(*[ledger_events.c[c] for c in cols]).where(
                     ledger_events.c.owner_id == owner_id, ledger_events.c.decision == "kept-under-licence"
                 )
             ).all()
-            events = []
-            for r in rows:
-                d = dict(r._mapping)
-                d["conditions"] = json.loads(d["conditions"])
-                events.append(d)
+            events = [dict(zip(cols, r, strict=True)) for r in rows]
             names = _names(
                 conn, {owner_id, *(e["builder_id"] for e in events)}, {e["work_id"] for e in events}
             )
@@ -320,11 +327,16 @@ def _insert_many(conn: sa.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
 
     Every column is a plain str, int or float, so no type processing is skipped.
     """
+    cols = ", ".join(_INSERT_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        # COPY in the same transaction: several times faster than batched INSERTs on PostgreSQL.
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {ledger_events.name} ({cols}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+        return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {ledger_events.name} ({', '.join(_INSERT_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
-    )
+    sql = f"INSERT INTO {ledger_events.name} ({cols}) VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
     for i in range(0, len(rows), 5000):
         conn.exec_driver_sql(sql, list(rows[i : i + 5000]))
 

@@ -46,7 +46,7 @@ ledger_events = sa.Table(
     ledger_metadata,
     sa.Column("seq", SEQ, primary_key=True, autoincrement=False),
     sa.Column("at", sa.String(40), nullable=False),  # ISO text: hashed exactly as stored
-    sa.Column("submission_id", ID, nullable=False, index=True),
+    sa.Column("submission_id", ID, nullable=False),
     sa.Column("scan_id", sa.String(64), nullable=False),
     sa.Column("builder_id", ID, nullable=False, index=True),
     sa.Column("owner_id", ID, nullable=False, index=True),

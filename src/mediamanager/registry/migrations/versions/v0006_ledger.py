@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_ledger_events")),
     )
-    for col in ("submission_id", "builder_id", "owner_id", "work_id"):
+    for col in ("builder_id", "owner_id", "work_id"):
         op.create_index(op.f(f"ix_ledger_events_{col}"), "ledger_events", [col])
     op.create_table(
         "ledger_head",
