@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from mediamanager.ledger import LedgerError
@@ -52,7 +53,14 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
 
 
 def _scan_time(value: Any) -> datetime:
-    t = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return _parse_time(str(value))
+
+
+@lru_cache(maxsize=4096)  # one scan's events share one scan time
+def _parse_time(text: str) -> datetime:
+    t = datetime.fromisoformat(text)
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
