@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.loopback import LiveServer, serve_registry
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(os.environ.get("MEDIAMANAGER_TEST_DATA", REPO.parent / "shared" / "test-data")).resolve()
@@ -50,3 +51,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'registry.db'}"
     else:
         yield from _postgres_database()
+
+
+@pytest.fixture
+def live_registry(db_url: str) -> Iterator[LiveServer]:
+    """The real registry API on uvicorn at 127.0.0.1 over a fresh database (SQLite, then PostgreSQL)."""
+    with serve_registry(db_url) as server:
+        yield server

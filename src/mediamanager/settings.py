@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["MAX_FINGERPRINTS_PER_WORK", "Settings"]
+
+# A text gets one MinHash per 256-word stride, so 4096 fingerprints hold about 1,048,000 words:
+# longer than the King James Bible (~783,000 words) or War and Peace (~587,000). At ~0.7 KB of
+# JSON per MinHash a registration then stays near 3 MB, far under ``max_upload_bytes``. It is also
+# the ``max_length`` of ``WorkCreate.fingerprints`` in the API schema.
+MAX_FINGERPRINTS_PER_WORK = 4096
 
 
 class Settings(BaseSettings):
@@ -36,7 +42,10 @@ class Settings(BaseSettings):
         default=10_000, gt=0, description="Most items one POST /lookup may ask about."
     )
     max_fingerprints_per_work: int = Field(
-        default=256, gt=0, description="Most matching fingerprints one work may carry."
+        default=MAX_FINGERPRINTS_PER_WORK,
+        gt=0,
+        le=MAX_FINGERPRINTS_PER_WORK,
+        description="Most matching fingerprints one work may carry (4096: a text of ~1 M words).",
     )
     keep_content_default: bool = Field(
         default=False, description="Keep uploaded content unless the owner says otherwise."
@@ -62,6 +71,12 @@ class Settings(BaseSettings):
         default=False,
         description="Let domain verification fetch from loopback addresses (tests and development only); "
         "private, link-local and metadata addresses are always refused.",
+    )
+
+    bulk_fetch_allow_loopback: bool = Field(
+        default=False,
+        description="Let bulk-register fetch sitemaps, feeds and pages from loopback addresses (tests and "
+        "development only); private, link-local and metadata addresses are always refused.",
     )
 
     agents_path: str | None = Field(

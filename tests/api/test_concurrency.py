@@ -8,13 +8,11 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from tests.loopback import serve_registry
 from tests.registry.conftest import make_text
 
-from mediamanager.api.app import create_app
-from mediamanager.api.server import serve_in_thread
 from mediamanager.fingerprint import fingerprint_content
 from mediamanager.registry.store.tables import disputes, works
-from mediamanager.settings import Settings
 
 CLIENTS = 20
 WORKS_EACH = 4
@@ -33,9 +31,9 @@ def _body(text: str) -> dict[str, Any]:
 def test_twenty_concurrent_clients(db_url: str) -> None:
     shared = _body(make_text(999))
     own = [[_body(make_text(1000 + c * 10 + i)) for i in range(WORKS_EACH)] for c in range(CLIENTS)]
-    app = create_app(Settings(db_url=db_url))
     barrier = threading.Barrier(CLIENTS)
-    with serve_in_thread(app) as server:
+    with serve_registry(db_url) as server:
+        app = server.app
 
         def client(c: int) -> tuple[str, list[str]]:
             with httpx.Client(base_url=server.url, timeout=120, trust_env=False) as http:

@@ -6,14 +6,12 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
+from tests.loopback import serve_registry
 from tests.registry.conftest import edit_text, make_text
 from typer.testing import CliRunner
 
-from mediamanager.api.app import create_app
-from mediamanager.api.server import serve_in_thread
 from mediamanager.cli.main import app
 from mediamanager.registry.store.tables import audit_log
-from mediamanager.settings import Settings
 
 runner = CliRunner()
 
@@ -31,8 +29,8 @@ def test_register_lookup_export_and_audit_cycle(tmp_path: Path) -> None:
     text = make_text(501)
     original.write_text(text)
     copy.write_text(edit_text(text, 9))
-    app_ = create_app(Settings(db_url=db))
-    with serve_in_thread(app_) as server:
+    with serve_registry(db) as server:
+        app_ = server.app
         out = runner.invoke(app, ["owners", "create", "Poet", "--registry", server.url])
         assert out.exit_code == 0, out.output
         token = out.output.split("token ", 1)[1].split()[0]

@@ -5,17 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from PIL import Image
+from tests.loopback import serve_registry
 from typer.testing import CliRunner
 
 from mediamanager.api.app import create_app
@@ -25,12 +22,6 @@ from mediamanager.registry.store.engine import make_engine, upgrade_schema
 from mediamanager.settings import Settings
 
 runner = CliRunner()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -46,22 +37,11 @@ class Server:
 @pytest.fixture
 def server(db_url: str) -> Iterator[Server]:
     """The full registry API (``create_app``) on a real uvicorn server on 127.0.0.1, SQLite then PostgreSQL."""
-    api = create_app(Settings(db_url=db_url))
-    _owner, token = api.state.service.create_owner("Generator Inc.", kind="organisation")
-    _other, other_token = api.state.service.create_owner("Someone Else")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", db_url, token.secret, other_token.secret)
-    srv.should_exit = True
-    thread.join(10)
-    api.state.engine.dispose()
+    with serve_registry(db_url) as live:
+        service = live.app.state.service
+        _owner, token = service.create_owner("Generator Inc.", kind="organisation")
+        _other, other_token = service.create_owner("Someone Else")
+        yield Server(live.url, db_url, token.secret, other_token.secret)
 
 
 def _jpeg_bytes(path: Path, quality: int = 70) -> bytes:
@@ -248,9 +228,6 @@ def test_cli_embed_detect_and_registry_database(photos: list[Path], tmp_path: Pa
 
 def test_create_app_mounts_the_resolution_api(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
-
-    from mediamanager.api.app import create_app
-    from mediamanager.settings import Settings
 
     api = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'app.db'}"))
     with TestClient(api) as client:

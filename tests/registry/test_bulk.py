@@ -8,8 +8,10 @@ import threading
 from functools import partial
 from pathlib import Path
 
+import pytest
 from tests.registry.conftest import make_text
 
+from mediamanager.errors import InputError
 from mediamanager.registry.bulk import LocalRegistrar, iter_source, run_bulk
 from mediamanager.registry.service import Owner, RegistryService
 
@@ -55,7 +57,7 @@ def test_manifests_csv_and_jsonl(service: RegistryService, alice: Owner, tmp_pat
 
 
 def test_sitemap_and_rss_fetched_from_loopback(
-    service: RegistryService, alice: Owner, tmp_path: Path
+    service: RegistryService, alice: Owner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = tmp_path / "site"
     site.mkdir()
@@ -76,6 +78,11 @@ def test_sitemap_and_rss_fetched_from_loopback(
             f'<rss version="2.0"><channel><item><title>Zero</title><link>{base}/p0.txt</link></item></channel></rss>'
         )
         registrar = LocalRegistrar(service, alice)
+        guarded = run_bulk(iter_source(f"{base}/sitemap.xml"), registrar)  # the address guard, by default
+        assert guarded.created == 0 and guarded.failures == [
+            ("source", "'127.0.0.1' resolves to the non-public address 127.0.0.1; refused")
+        ]
+        monkeypatch.setenv("MEDIAMANAGER_BULK_FETCH_ALLOW_LOOPBACK", "1")
         report = run_bulk(iter_source(f"{base}/sitemap.xml"), registrar)
         assert report.created == 2 and [n for n, _ in report.failures] == [f"{base}/gone.txt"]
         rss = run_bulk(iter_source(str(site / "feed.rss")), registrar)
@@ -84,5 +91,26 @@ def test_sitemap_and_rss_fetched_from_loopback(
             (f"{base}/p0.txt",),
             (f"{base}/p1.txt",),
         }
+    finally:
+        server.shutdown()
+
+
+def test_redirects_are_guarded_at_every_hop(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    monkeypatch.setenv("MEDIAMANAGER_BULK_FETCH_ALLOW_LOOPBACK", "1")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(InputError, match=r"non-public address 169\.254\.169\.254; refused"):
+            list(iter_source(f"http://127.0.0.1:{server.server_address[1]}/sitemap.xml"))
     finally:
         server.shutdown()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from tests.registry.conftest import edit_text, make_text
 
+from mediamanager.client import RegistryApi
 from mediamanager.errors import RegistryUnavailableError
 from mediamanager.fingerprint import fingerprint_content
 from mediamanager.lookup import LookupQuery
@@ -16,7 +17,6 @@ from mediamanager.model import MediaType, Purpose, Use, parse_preference_spec
 from mediamanager.registry.client import LocalRegistryClient
 from mediamanager.registry.service import Owner, RegistryService, WorkInput
 from mediamanager.registry.snapshot import SnapshotWork, export_snapshot, write_snapshot
-from mediamanager.client import RegistryApi
 from mediamanager.scan.clients import SnapshotRegistryClient, open_registry_client
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from scan_fixtures import Registered, alter_text
+from tests.loopback import serve_registry
 
 from mediamanager.model import Purpose, utcnow
 from mediamanager.scan.config import ScanConfig
@@ -17,23 +15,9 @@ from mediamanager.scan.run import scan
 
 
 def test_http_registry_and_snapshot_decide_alike(text_registry: Registered, tmp_path: Path) -> None:
-    import uvicorn
-
-    from mediamanager.api.app import create_app
-    from mediamanager.settings import Settings
-
-    app = create_app(Settings(db_url=f"sqlite:///{text_registry.snapshot.parent / 'registry.db'}"))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started, "the registry server did not start"
+    db = f"sqlite:///{text_registry.snapshot.parent / 'registry.db'}"
+    with serve_registry(db) as server:
+        port = server.port
         data = tmp_path / "d.jsonl"
         rows = [
             {"id": "exact", "text": text_registry.texts["deny"]},
@@ -55,7 +39,3 @@ def test_http_registry_and_snapshot_decide_alike(text_registry: Registered, tmp_
         ]  # fmt: skip
         report = json.loads((tmp_path / "http" / "report.json").read_text())
         assert report["registry"]["source"] == f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        app.state.engine.dispose()

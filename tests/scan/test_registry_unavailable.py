@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from scan_fixtures import Registered
+from tests.loopback import LiveServer
 
 from mediamanager.errors import RegistryUnavailableError
-from mediamanager.lookup import LookupQuery
-from mediamanager.model import Fingerprint, MediaType, Purpose, utcnow
-from mediamanager.scan.clients import SnapshotRegistryClient
+from mediamanager.model import Purpose, utcnow
 from mediamanager.scan.config import ScanConfig
 from mediamanager.scan.run import scan
 
@@ -55,80 +52,69 @@ def test_cli_reports_an_unreachable_server_clearly(tmp_path: Path) -> None:
     _assert_nothing_written(tmp_path / "out")
 
 
-class _Registry:
-    """A registry server on loopback that answers from a snapshot, until it is told to fail."""
+class _StopAfter:
+    """ASGI wrapper of the real registry app: after answering ``lookups`` POST /lookup requests,
+    it tells its uvicorn server to shut down, so the registry goes away in the middle of a scan."""
 
-    def __init__(self, snapshot: Path) -> None:
-        self.client = SnapshotRegistryClient(snapshot)
-        self.fail_lookups_after = 10**9
-        self.lookups = 0
-        outer = self
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lookups = 10**9
+        self.seen = 0
+        self.server: LiveServer | None = None
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, code: int, body: Any) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                info = outer.client.info()
-                self._send(200, {"version": info.version, "sha256": info.sha256})
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                outer.lookups += 1
-                if outer.lookups > outer.fail_lookups_after:
-                    self._send(503, {"detail": "down for maintenance"})
-                    return
-                queries = [
-                    LookupQuery(q["id"], q["sha256"], MediaType(q["media_type"]) if q["media_type"] else None,
-                                tuple(Fingerprint.from_dict(f) for f in q["fingerprints"]))
-                    for q in body["items"]
-                ]  # fmt: skip
-                results = outer.client.lookup(queries)
-                self._send(200, {"results": [
-                    {"id": r.item_id, "matches": [m.to_dict() for m in r.matches]} for r in results
-                ]})  # fmt: skip
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http" and scope["path"] == "/lookup":
+            self.seen += 1
+            if self.seen >= self.lookups and self.server is not None and self.server._running is not None:
+                self.server._running._server.should_exit = True  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def server(text_registry: Registered) -> Iterator[_Registry]:
-    s = _Registry(text_registry.snapshot)
-    yield s
-    s.close()
-
-
-def test_registry_failing_mid_scan_stops_it_and_resume_finishes(
-    server: _Registry, text_registry: Registered, tmp_path: Path
+def test_registry_stopped_mid_scan_exits_2_keeps_nothing_and_resume_finishes(
+    text_registry: Registered, tmp_path: Path
 ) -> None:
+    from mediamanager.api.app import create_app
+    from mediamanager.settings import Settings
+
     data = tmp_path / "d.jsonl"
     data.write_text(
         "".join(json.dumps({"id": f"t{i}", "text": f"text number {i} " * 30}) + "\n" for i in range(40))
         + json.dumps({"id": "registered", "text": text_registry.texts["deny"]})
         + "\n"
     )
-    config = ScanConfig(Purpose.GENAI_TRAIN, server.url, utcnow(), unknown="keep", batch_size=8)
-    server.fail_lookups_after = 2
-    with pytest.raises(RegistryUnavailableError, match="HTTP 503"):
-        scan(str(data), tmp_path / "out", config, key_path=tmp_path / "k.pem")
-    _assert_nothing_written(tmp_path / "out")
-    # Back up: the resumed scan consults the registry for every remaining item, and drops the text_registry one.
-    server.fail_lookups_after = 10**9
-    summary = scan(str(data), tmp_path / "out", config, key_path=tmp_path / "k.pem", resume=True)
-    assert summary.total == 41 and summary.counts == {"keep": 40, "drop": 1, "license": 0, "error": 0}
-    assert summary.registry.source == server.url
+    db = f"sqlite:///{text_registry.snapshot.parent / 'registry.db'}"
+    app = create_app(Settings(db_url=db))
+    wrapper = _StopAfter(app)
+    server = LiveServer(wrapper)
+    wrapper.server = server
+    wrapper.lookups = 2
+    server.start()
+    out = tmp_path / "out"
+    cmd = [MEDIAMANAGER, "scan", str(data), "--purpose", "genai-train", "--registry", server.url,
+           "--out", str(out), "--workers", "1", "--batch-size", "8", "--unknown", "keep",
+           "--key", str(tmp_path / "k.pem")]  # fmt: skip
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        # Answers came before the registry went away (uvicorn still serves requests on open
+        # connections while it shuts down, so how many more is timing); exit 2 says it went away
+        # before the last of the 6 batches.
+        assert wrapper.seen >= 2
+        assert res.returncode == 2, res.stderr
+        assert "registry unavailable" in res.stderr and "nothing was kept" in res.stderr
+        _assert_nothing_written(out)
+        server.stop()
+        wrapper.lookups = 10**9
+        server.start()  # back, on the same port
+        resumed = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
+        assert resumed.returncode == 0, resumed.stderr
+        table = pq.read_table(out / "decisions.parquet").to_pylist()
+        outcomes = {r["item_id"]: r["outcome"] for r in table}
+        assert len(table) == 41 and outcomes["registered"] == "drop"
+        assert (
+            sorted(set(outcomes.values())) == ["drop", "keep"] and list(outcomes.values()).count("keep") == 40
+        )
+        report = json.loads((out / "report.json").read_text())
+        assert report["registry"]["source"] == server.url
+    finally:
+        server.stop()
+        app.state.engine.dispose()

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from mediamanager.api.app import create_app
 from mediamanager.api.server import RunningServer, serve_in_thread
+from mediamanager.client import RegistryApi
+from mediamanager.errors import MediaManagerError
+from mediamanager.lookup import LookupQuery
 from mediamanager.registry.bulk import fingerprints_only_body
 from mediamanager.settings import Settings
 
@@ -193,31 +194,14 @@ class DemoResult:
         return not self.failures and bool(self.lookups) and all(r["found"] for r in self.lookups)
 
 
-def _check(resp: httpx.Response) -> Any:
-    if resp.status_code >= 400:
-        raise RuntimeError(
-            f"{resp.request.method} {resp.request.url.path} -> HTTP {resp.status_code}: {resp.text[:300]}"
-        )
-    return resp.json() if resp.content else None
-
-
-def _register(
-    http: httpx.Client, auth: dict[str, str], s: SampleWork, fingerprint_content: Any
-) -> dict[str, Any]:
+def _register(api: RegistryApi, s: SampleWork, fingerprint_content: Any) -> dict[str, Any]:
     meta = {"title": s.name, "creator": "Ada Example", "collection": "demo"}
     if s.fingerprints_only:
         fp = fingerprint_content(s.content, filename=s.filename)
-        body = fingerprints_only_body(fp, meta, preferences=s.preferences)
-        reg = _check(http.post("/works", json=body, headers=auth))
+        reg = api.register_fingerprints(fingerprints_only_body(fp, meta, preferences=s.preferences))
     else:
-        data = dict(meta)
-        if s.preferences:
-            data["preferences"] = s.preferences
-        reg = _check(
-            http.post("/works/upload", files={"file": (s.filename, s.content)}, data=data, headers=auth)
-        )
-    work: dict[str, Any] = reg["work"]
-    return work
+        reg = api.upload_work(s.filename, s.content, fields={**meta, "preferences": s.preferences or None})
+    return reg.work
 
 
 def run_demo(
@@ -234,22 +218,18 @@ def run_demo(
     result = DemoResult(server.url, db_path)
     say(f"registry up at {server.url} (OpenAPI docs at {server.url}/docs), database {db_path}")
     try:
-        with httpx.Client(base_url=server.url, timeout=60, trust_env=False) as http:
-            created = _check(http.post("/owners", json={"display_name": "Ada Example", "kind": "person"}))
+        with RegistryApi(server.url, "", timeout=60) as api:
+            created = api.create_owner("Ada Example", kind="person")
             result.owner_id, result.token = created["owner"]["id"], created["token"]["token"]
-            auth = {"Authorization": f"Bearer {result.token}"}
+            api.token = result.token
             say(f"created owner Ada Example ({result.owner_id}) and an API token")
-            _check(
-                http.put(
-                    "/preferences/collections/demo", json={"spec": "tdm=allow,search=allow"}, headers=auth
-                )
-            )
+            api.set_collection_preferences("demo", "tdm=allow,search=allow")
             say("set collection 'demo' preferences: tdm=allow,search=allow")
             registered: list[tuple[SampleWork, dict[str, Any]]] = []
             for s in sample_works():
                 try:
-                    work = _register(http, auth, s, fingerprint_content)
-                except RuntimeError as exc:
+                    work = _register(api, s, fingerprint_content)
+                except MediaManagerError as exc:
                     result.failures.append(f"{s.name}: {exc}")
                     say(f"could not register {s.name!r}: {exc}")
                     continue
@@ -266,31 +246,25 @@ def run_demo(
                 )
             for s, work in registered:
                 fp = fingerprint_content(s.altered, filename=s.altered_name)
-                item = {
-                    "id": s.altered_name,
-                    "sha256": fp.sha256,
-                    "media_type": fp.media_type.value,
-                    "fingerprints": [f.to_dict() for f in fp.fingerprints],
-                }
-                answer = _check(http.post("/lookup", json={"items": [item]}))
-                matches = answer["results"][0]["matches"]
-                best = matches[0] if matches else None
-                found = best is not None and best["work_id"] == work["id"]
-                rules = best["preferences"]["rules"] if best else {}
+                query = LookupQuery(s.altered_name, fp.sha256, fp.media_type, tuple(fp.fingerprints))
+                best = next(iter(api.lookup([query])[0].matches), None)
+                found = best is not None and best.work_id == work["id"]
+                rules = best.preferences.to_dict(effective=True)["rules"] if best else {}
                 summary = {
                     p: f"{r['use']} (from {r['evidence'][0]['location'].split(':')[0] if r['evidence'] else '-'})"
                     for p, r in rules.items()
                 }
-                result.lookups.append({"copy": s.altered_name, "found": found, "match": best})
+                match = best.to_dict() if best else None
+                result.lookups.append({"copy": s.altered_name, "found": found, "match": match})
                 if best is None:
                     say(f"looked up {s.altered_name} ({s.how_altered}): NOT FOUND")
                 else:
                     say(
-                        f"looked up {s.altered_name} ({s.how_altered}): matched {best['title']!r} "
-                        f"score {best['score']:.2f} via {best['kind']}; effective: "
+                        f"looked up {s.altered_name} ({s.how_altered}): matched {best.title!r} "
+                        f"score {best.score:.2f} via {best.kind}; effective: "
                         + ", ".join(f"{p}={u}" for p, u in summary.items())
                     )
-            report = _check(http.get("/audit/verify"))
+            report = api.audit_verify()
             say(f"audit log: {report['entries']} entries, chain {'intact' if report['ok'] else 'BROKEN'}")
     except BaseException:
         server.stop()

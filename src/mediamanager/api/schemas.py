@@ -30,6 +30,7 @@ from mediamanager.registry.service import (
     TokenInfo,
     WorkRecord,
 )
+from mediamanager.settings import MAX_FINGERPRINTS_PER_WORK
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -192,7 +193,7 @@ class WorkCreate(WorkBase):
     media_type: MediaType
     sha256: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
     iscc: str = Field(default="", max_length=120)
-    fingerprints: list[FingerprintIn] = Field(default_factory=list, max_length=256)
+    fingerprints: list[FingerprintIn] = Field(default_factory=list, max_length=MAX_FINGERPRINTS_PER_WORK)
     size_bytes: int | None = Field(default=None, ge=0)
     preferences: PreferencesIn | None = None
 
@@ -275,6 +276,7 @@ class LookupItem(BaseModel):
     id: str = Field(min_length=1, max_length=500)
     sha256: str | None = Field(default=None, min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
     media_type: MediaType | None = None
+    # One page of a long item: clients split more fingerprints over several items (client_lookup.py).
     fingerprints: list[FingerprintIn] = Field(default_factory=list, max_length=256)
 
 

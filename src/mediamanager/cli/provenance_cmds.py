@@ -76,7 +76,8 @@ def _store_record(target: str, record: Any, token: str | None) -> None:
                 "--register URL needs --token: a registry API token (mediamanager owners create / tokens create)"
             )
 
-        import httpx
+        from mediamanager.client import RegistryApi
+        from mediamanager.errors import MediaManagerError
 
         body = {
             "manifestId": record.manifest_id,
@@ -89,10 +90,11 @@ def _store_record(target: str, record: Any, token: str | None) -> None:
             "pdqQuality": record.pdq_quality,
             "softBindings": [{"alg": b.alg, "value": b.value} for b in record.bindings],
         }
-        headers = {"Authorization": f"Bearer {token}"}
-        resp = httpx.post(target.rstrip("/") + "/manifests", json=body, headers=headers, timeout=30)
-        if resp.status_code != 201:
-            _fail(f"registry refused the manifest: HTTP {resp.status_code} {resp.text[:200]}")
+        try:
+            with RegistryApi(target, token, timeout=30) as api:
+                api.publish_manifest(body)
+        except MediaManagerError as exc:
+            _fail(f"registry refused the manifest: {exc}")
         return
     from mediamanager.provenance.repository import ManifestRepository
     from mediamanager.registry.store.engine import make_engine, upgrade_schema
@@ -269,20 +271,14 @@ def _resolve_remote(target: str, data: bytes, payload: int | None) -> dict[str, 
     from mediamanager.provenance.watermark.image import ALG
 
     if target.startswith(("http://", "https://")):
-        import httpx
+        from mediamanager.client import RegistryApi
 
-        base = target.rstrip("/")
-        with httpx.Client(timeout=30) as client:
+        with RegistryApi(target, "", timeout=30) as api:
             if payload is not None:
-                resp = client.get(
-                    f"{base}/matches/byBinding", params={"alg": ALG, "value": binding_value(payload)}
-                )
-                resp.raise_for_status()
-                if resp.json().get("matches"):
-                    return {"method": "watermark", **resp.json()}
-            resp = client.post(f"{base}/matches/byContent", content=data)
-            resp.raise_for_status()
-            return dict(resp.json())
+                found = api.matches_by_binding(ALG, binding_value(payload))
+                if found.get("matches"):
+                    return {"method": "watermark", **found}
+            return dict(api.matches_by_content(data))
     from mediamanager.provenance.repository import ManifestRepository
     from mediamanager.provenance.resolve import resolve_image_bytes
     from mediamanager.registry.store.engine import make_engine
@@ -312,8 +308,6 @@ def image_detect(
 
     Example: mediamanager watermark image detect marked.jpg --json --registry http://127.0.0.1:8000
     """
-    import httpx
-
     from mediamanager.errors import MediaManagerError
     from mediamanager.provenance.watermark.image import detect_image_bytes, watermark_key
 
@@ -323,10 +317,8 @@ def image_detect(
         out = detection.to_dict()
         if registry:
             out["resolved"] = _resolve_remote(registry, data, detection.payload)
-    except MediaManagerError as exc:
+    except MediaManagerError as exc:  # the registry's failures too (RegistryApi maps them)
         _fail(str(exc))
-    except httpx.HTTPError as exc:
-        _fail(f"registry unreachable: {exc}")
     _print(out, as_json)
 
 

@@ -26,32 +26,29 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-class _Api:
-    """A thin HTTP client of the registry API that turns failures into one-line errors."""
+def _api(url: str | None, token: str | None) -> Any:
+    """A :class:`~mediamanager.client.RegistryApi` whose failures print one line and exit 1."""
+    from mediamanager.client import RegistryApi
+    from mediamanager.errors import MediaManagerError
 
-    def __init__(self, url: str | None, token: str | None) -> None:
-        import httpx
-
-        s = _settings()
-        self.url = (url or s.registry_url).rstrip("/")
-        self.token = token or s.token
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=120, trust_env=False)
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
-        try:
-            resp = self.http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise _fail(f"registry {self.url} unreachable: {exc}") from None
-        if resp.status_code >= 400:
+    class _CliApi(RegistryApi):
+        def send(self, *args: Any, **kwargs: Any) -> Any:
             try:
-                detail = resp.json().get("detail")
-            except ValueError:
-                detail = resp.text[:300]
-            raise _fail(f"{method} {path}: HTTP {resp.status_code}: {detail}")
-        return resp.json() if resp.content else None
+                return super().send(*args, **kwargs)
+            except MediaManagerError as exc:
+                raise _fail(str(exc)) from None
+
+        def call(self, method: str, path: str, **kwargs: Any) -> Any:
+            return self.request(method, path, **kwargs)
+
+    try:
+        return _CliApi(url, token, timeout=120)
+    except MediaManagerError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _Api(url: str | None, token: str | None) -> Any:
+    return _api(url, token)
 
 
 def _print_json(value: Any) -> None:
@@ -165,9 +162,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager owners create 'Ada Example' --kind person
         """
-        out = _Api(registry, None).call(
-            "POST", "/owners", json={"display_name": name, "kind": kind, "email": email}
-        )
+        out = _api(registry, None).create_owner(name, kind=kind, email=email)
         typer.echo(f"owner {out['owner']['id']}")
         typer.echo(f"token {out['token']['token']}")
 
@@ -180,7 +175,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager owners me --token mm_...
         """
-        _print_json(_Api(registry, token).call("GET", "/owners/me"))
+        _print_json(_api(registry, token).me())
 
     # ----------------------------------------------------------------- tokens
     @tokens_app.command("create")
@@ -193,7 +188,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager tokens create --label laptop
         """
-        out = _Api(registry, token).call("POST", "/tokens", json={"label": label})
+        out = _api(registry, token).create_token(label)
         typer.echo(f"token {out['id']}: {out['token']}")
 
     @tokens_app.command("list")
@@ -205,7 +200,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager tokens list
         """
-        _print_json(_Api(registry, token).call("GET", "/tokens"))
+        _print_json(_api(registry, token).list_tokens())
 
     @tokens_app.command("revoke")
     def tokens_revoke(
@@ -217,7 +212,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager tokens revoke 3f2a...
         """
-        _print_json(_Api(registry, token).call("DELETE", f"/tokens/{token_id}"))
+        _print_json(_api(registry, token).revoke_token(token_id))
 
     # --------------------------------------------------------------- register
     @app.command("register")
@@ -249,7 +244,7 @@ def register(app: typer.Typer) -> None:
         from mediamanager.model import parse_preference_spec
         from mediamanager.registry.bulk import fingerprints_only_body
 
-        api = _Api(registry, token)
+        api = _api(registry, token)
         try:
             if prefs:
                 parse_preference_spec(prefs)  # fail here, before anything is sent
@@ -263,16 +258,13 @@ def register(app: typer.Typer) -> None:
                 except MediaManagerError as exc:
                     raise _fail(f"{path}: {exc}") from None
                 body = fingerprints_only_body(fp, meta, preferences=prefs, aliases=alias, source_urls=url)
-                out = api.call("POST", "/works", json=body)
+                reg = api.register_fingerprints(body)
             else:
-                data: dict[str, Any] = {k: v for k, v in meta.items() if v is not None}
-                data.update(aliases=alias, source_urls=url, keep_content=str(keep_content).lower())
-                if prefs:
-                    data["preferences"] = prefs
-                with open(path, "rb") as fh:
-                    out = api.call("POST", "/works/upload", files={"file": (path.name, fh)}, data=data)
-            w = out["work"]
-            note = f" DISPUTED with {len(out['disputes'])} other claim(s)" if out["disputes"] else ""
+                fields = {**meta, "aliases": alias, "source_urls": url, "preferences": prefs or None}
+                fields["keep_content"] = str(keep_content).lower()
+                reg = api.upload_work(path.name, path.read_bytes(), fields=fields)
+            w = reg.work
+            note = f" DISPUTED with {len(reg.disputes)} other claim(s)" if reg.disputes else ""
             typer.echo(
                 f"{path}: work {w['id']} [{w['media_type']}] sha256 {w['sha256'][:16]}… ISCC {w['iscc']}{note}"
             )
@@ -282,26 +274,50 @@ def register(app: typer.Typer) -> None:
         source: str = typer.Argument(
             ..., help="A folder, a .csv/.jsonl manifest, or a sitemap/RSS file or URL."
         ),
-        prefs: str = typer.Option(None, "--prefs", help="Preferences for every item without its own."),
+        prefs: str = typer.Option(
+            None,
+            "--prefs",
+            help="Preferences for items without their own; with --collection they become the collection's rule.",
+        ),
         collection: str = typer.Option(None, "--collection"),
         fingerprints_only: bool = typer.Option(True, "--fingerprints-only/--upload"),
+        allow_outside: bool = typer.Option(
+            False, "--allow-outside-paths", help="Let a manifest name files outside its own folder."
+        ),
+        state: Path = typer.Option(
+            None, "--state", help="Resume state file (default: per registry, owner and source in ~/.cache)."
+        ),
         registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
         token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
     ) -> None:
-        """Register many works; idempotent (re-running creates no duplicates); per-item failures are reported.
+        """Register many works; idempotent (re-running creates no duplicates and skips unchanged files);
+        per-item failures are reported.
 
         Example: mediamanager bulk-register ./portfolio --collection portfolio --prefs genai-train=deny
         """
+        from mediamanager.client import RegistryApi
+        from mediamanager.errors import MediaManagerError
+        from mediamanager.model import parse_preference_spec
         from mediamanager.registry.bulk import HttpRegistrar, iter_source, run_bulk
+        from mediamanager.registry.bulk_state import BulkState, default_state_path
 
-        api = _Api(registry, token)
-        registrar = HttpRegistrar(api.http, fingerprints_only=fingerprints_only)
-        report = run_bulk(
-            iter_source(source, default_prefs=prefs, collection=collection), registrar, progress=True
-        )
-        typer.echo(
-            f"{report.created} created, {report.existing} already registered, {len(report.failures)} failed"
-        )
+        try:
+            if prefs:
+                parse_preference_spec(prefs)  # fail here, before anything is sent
+            api = RegistryApi(registry, token, timeout=120)
+        except MediaManagerError as exc:
+            raise _fail(str(exc)) from None
+        mode = "fingerprints" if fingerprints_only else "upload"
+        resume = BulkState(state or default_state_path(api.url, api.token, source), scope=f"{api.url} {mode}")
+        with api:
+            report = run_bulk(
+                iter_source(source, default_prefs=prefs, collection=collection, allow_outside=allow_outside),
+                HttpRegistrar(api, fingerprints_only=fingerprints_only),
+                progress=True,
+                state=resume,
+                collection_rule=(collection, prefs) if collection and prefs else None,
+            )
+        typer.echo(report.summary())
         for item, reason in report.failures:
             typer.echo(f"  failed {item}: {reason}")
         if report.failures:
@@ -314,6 +330,9 @@ def register(app: typer.Typer) -> None:
         work: str = typer.Option(None, "--work", help="A work id."),
         collection: str = typer.Option(None, "--collection", help="A collection name."),
         domain: str = typer.Option(None, "--domain", help="A host/path pattern, e.g. example.com/photos/*."),
+        works: Path = typer.Option(
+            None, "--works", exists=True, dir_okay=False, help="A file of work ids, one per line."
+        ),
         registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
         token: str = typer.Option(None, "--token", help=_TOKEN_HELP),
     ) -> None:
@@ -321,16 +340,31 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager prefs set --domain example.com/blog/* 'tdm=deny'
         """
-        chosen = [x for x in (work, collection, domain) if x]
+        chosen = [x for x in (work, collection, domain, works) if x]
         if len(chosen) != 1:
-            raise _fail("give exactly one of --work, --collection, --domain", 2)
-        api = _Api(registry, token)
+            raise _fail("give exactly one of --work, --works, --collection, --domain", 2)
+        if works:
+            from mediamanager.client import RegistryApi
+            from mediamanager.errors import MediaManagerError
+            from mediamanager.registry.bulk import set_works_preferences
+
+            try:
+                plain = RegistryApi(registry, token, timeout=120)  # failures per work, not exit
+            except MediaManagerError as exc:
+                raise _fail(str(exc)) from None
+            with plain:
+                report = set_works_preferences(plain, works, spec)
+            typer.echo(f"{report.created} works updated, {len(report.failures)} failed")
+            for item, reason in report.failures:
+                typer.echo(f"  failed {item}: {reason}")
+            raise typer.Exit(1 if report.failures else 0)
+        api = _api(registry, token)
         if work:
-            out = api.call("PUT", f"/works/{work}/preferences", json={"spec": spec})
+            out = api.set_work_preferences(work, spec)
         elif collection:
-            out = api.call("PUT", f"/preferences/collections/{collection}", json={"spec": spec})
+            out = api.set_collection_preferences(collection, spec)
         else:
-            out = api.call("PUT", "/preferences/domains", json={"spec": spec, "pattern": domain})
+            out = api.set_domain_preferences(domain, spec)
         _print_json(out)
 
     @prefs_app.command("list")
@@ -342,7 +376,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager prefs list
         """
-        _print_json(_Api(registry, token).call("GET", "/preferences"))
+        _print_json(_api(registry, token).list_preferences())
 
     # ---------------------------------------------------------------- domains
     @domains_app.command("add")
@@ -355,7 +389,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager domains add example.com
         """
-        out = _Api(registry, token).call("POST", "/domains", json={"domain": domain})
+        out = _api(registry, token).add_domain(domain)
         typer.echo(f"publish this line at {out['verification_url']}:\n{out['token']}")
 
     @domains_app.command("verify")
@@ -368,7 +402,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager domains verify example.com
         """
-        out = _Api(registry, token).call("POST", f"/domains/{domain}/verify")
+        out = _api(registry, token).verify_domain(domain)
         typer.echo(f"{out['domain']} verified at {out['verified_at']}")
 
     # ----------------------------------------------------------------- lookup

@@ -1,8 +1,19 @@
 """Bulk registration from a folder, a CSV/JSONL manifest, or a sitemap/RSS/Atom feed.
 
 Re-running is idempotent: the registry keeps one claim per owner per sha256 and
-answers an existing registration instead of creating a second one. Each item
-that cannot be read or registered is reported with its reason; the run goes on.
+answers an existing registration instead of creating a second one, and a resume state
+(:mod:`mediamanager.registry.bulk_state`) lets a re-run skip unchanged local files without
+reading or fingerprinting them. Each item that cannot be read or registered is reported with
+its reason; the run goes on.
+
+Default preferences given with a collection (``--collection C --prefs P``) become the
+collection's rule, stated once, not a copy on every work: a later ``prefs set --collection C``
+then changes them all. Items a manifest puts in another collection still get ``P`` as their own.
+
+Manifest paths must stay inside the manifest's folder (no absolute paths, no ``..`` or symlink
+escaping it) unless ``allow_outside`` is given, so a received manifest cannot make ``--upload``
+send arbitrary local files; folder mode skips symlinks leading out of the folder the same way.
+URLs are fetched behind the address guard (:mod:`mediamanager.registry.bulk_fetch`).
 
 Manifest columns (CSV header or JSONL keys): ``path`` (relative to the manifest)
 or ``url``; optional ``title``, ``creator``, ``source_url`` (``|``-separated in
@@ -12,19 +23,26 @@ CSV, a list in JSONL as ``source_urls``), ``collection``, ``preferences``
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from mediamanager.errors import InputError, MediaManagerError, MediaTooLargeError
+from mediamanager.errors import MediaManagerError
+from mediamanager.registry.bulk_sources import (
+    BulkItem,
+    iter_feed,
+    iter_folder,
+    iter_manifest,
+    iter_source,
+)
 
 if TYPE_CHECKING:
+    from mediamanager.client import RegistryApi
     from mediamanager.fingerprint import ContentFingerprints
+    from mediamanager.registry.bulk_state import BulkState
 
 __all__ = [
     "BulkItem",
@@ -38,24 +56,8 @@ __all__ = [
     "iter_manifest",
     "iter_source",
     "run_bulk",
+    "set_works_preferences",
 ]
-
-MAX_ITEM_BYTES = 50 * 1024 * 1024
-MAX_FEED_BYTES = 20 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class BulkItem:
-    """One thing to register; ``load`` returns its bytes (called only when it is registered)."""
-
-    name: str
-    load: Callable[[], bytes]
-    filename: str
-    title: str = ""
-    creator: str = ""
-    source_urls: tuple[str, ...] = ()
-    collection: str | None = None
-    preferences: str | None = None
 
 
 @dataclass
@@ -64,11 +66,18 @@ class BulkReport:
 
     created: int = 0
     existing: int = 0
+    skipped: int = 0  # unchanged since a run recorded in the resume state
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.created + self.existing + len(self.failures)
+        return self.created + self.existing + self.skipped + len(self.failures)
+
+    def summary(self) -> str:
+        return (
+            f"{self.total} items: {self.created} created, {self.existing} already registered, "
+            f"{self.skipped} unchanged (skipped), {len(self.failures)} failed"
+        )
 
 
 def fingerprints_only_body(
@@ -90,174 +99,14 @@ class Registrar(Protocol):
 
     def register(self, item: BulkItem) -> str: ...
 
-
-def _read_file(path: Path) -> Callable[[], bytes]:
-    def load() -> bytes:
-        size = path.stat().st_size
-        if size > MAX_ITEM_BYTES:
-            raise MediaTooLargeError(f"{path} is {size} bytes; the limit is {MAX_ITEM_BYTES}")
-        return path.read_bytes()
-
-    return load
-
-
-def _fetch(url: str, limit: int = MAX_ITEM_BYTES, timeout: float = 30.0) -> bytes:
-    try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=True, trust_env=False) as client,
-            client.stream("GET", url) as resp,
-        ):
-            if resp.status_code != 200:
-                raise InputError(f"{url}: HTTP {resp.status_code}")
-            body = bytearray()
-            for chunk in resp.iter_bytes():
-                body.extend(chunk)
-                if len(body) > limit:
-                    raise MediaTooLargeError(f"{url} is larger than {limit} bytes")
-            return bytes(body)
-    except httpx.HTTPError as exc:
-        raise InputError(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from None
-
-
-def _fetcher(url: str) -> Callable[[], bytes]:
-    def load() -> bytes:
-        return _fetch(url)
-
-    return load
-
-
-def iter_folder(folder: Path, **defaults: Any) -> Iterator[BulkItem]:
-    """Every regular, non-hidden file under ``folder``, in path order."""
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
-        yield BulkItem(
-            name=str(path),
-            load=_read_file(path),
-            filename=path.name,
-            title=path.stem,
-            collection=defaults.get("collection"),
-            preferences=defaults.get("default_prefs"),
-        )
-
-
-def _manifest_item(row: dict[str, Any], base: Path, line: int, defaults: dict[str, Any]) -> BulkItem:
-    path, url = row.get("path"), row.get("url")
-    if not path and not url:
-        raise InputError(f"manifest line {line}: needs 'path' or 'url'")
-    urls = row.get("source_urls") or row.get("source_url") or []
-    if isinstance(urls, str):
-        urls = [u for u in urls.split("|") if u]
-    if url and url not in urls:
-        urls = [url, *urls]
-    if path:
-        p = (base / str(path)).resolve()
-        load, filename = _read_file(p), p.name
-        name = str(p)
-    else:
-        load, filename, name = _fetcher(str(url)), str(url).rsplit("/", 1)[-1] or "item", str(url)
-    return BulkItem(
-        name=name,
-        load=load,
-        filename=filename,
-        title=str(row.get("title") or Path(filename).stem),
-        creator=str(row.get("creator") or ""),
-        source_urls=tuple(str(u) for u in urls),
-        collection=row.get("collection") or defaults.get("collection"),
-        preferences=row.get("preferences") or defaults.get("default_prefs"),
-    )
-
-
-def iter_manifest(manifest: Path, **defaults: Any) -> Iterator[BulkItem | tuple[str, str]]:
-    """Items of a CSV or JSONL manifest; a malformed line yields ``(where, reason)`` instead of stopping."""
-    base = manifest.parent
-    if manifest.suffix.lower() == ".csv":
-        with open(manifest, newline="", encoding="utf-8") as fh:
-            for n, row in enumerate(csv.DictReader(fh), start=2):
-                try:
-                    yield _manifest_item(dict(row), base, n, defaults)
-                except MediaManagerError as exc:
-                    yield (f"{manifest}:{n}", str(exc))
-        return
-    with open(manifest, encoding="utf-8") as fh:
-        for n, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-                if not isinstance(row, dict):
-                    raise InputError(f"manifest line {n}: expected a JSON object")
-                yield _manifest_item(row, base, n, defaults)
-            except ValueError as exc:
-                yield (f"{manifest}:{n}", f"bad JSON: {exc}")
-            except MediaManagerError as exc:
-                yield (f"{manifest}:{n}", str(exc))
-
-
-def iter_feed(data: bytes, origin: str, **defaults: Any) -> Iterator[BulkItem]:
-    """Pages listed by a sitemap (``<url><loc>``), an RSS feed (``<item><link>``) or Atom (``<entry><link>``)."""
-    from defusedxml import ElementTree
-
-    try:
-        root = ElementTree.fromstring(data)
-    except Exception as exc:  # defusedxml raises several types for hostile or broken XML
-        raise InputError(f"{origin} is not readable XML: {exc}") from None
-
-    def local(tag: str) -> str:
-        return tag.rsplit("}", 1)[-1]
-
-    entries: list[tuple[str, str]] = []
-    for el in root.iter():
-        name = local(el.tag)
-        if name == "url":
-            loc = next((c.text for c in el if local(c.tag) == "loc"), None)
-            if loc:
-                entries.append((loc.strip(), ""))
-        elif name in ("item", "entry"):
-            link = None
-            title = ""
-            for c in el:
-                if local(c.tag) == "link":
-                    link = c.get("href") or c.text
-                elif local(c.tag) == "title":
-                    title = (c.text or "").strip()
-            if link:
-                entries.append((link.strip(), title))
-    for link, title in entries:
-        yield BulkItem(
-            name=link,
-            load=_fetcher(link),
-            filename=link.rstrip("/").rsplit("/", 1)[-1] or "index.html",
-            title=title or link,
-            source_urls=(link,),
-            collection=defaults.get("collection"),
-            preferences=defaults.get("default_prefs"),
-        )
-
-
-def iter_source(source: str, **defaults: Any) -> Iterator[BulkItem | tuple[str, str]]:
-    """Pick the reader for ``source``: a folder, a .csv/.jsonl manifest, or a sitemap/feed file or URL."""
-    if source.startswith(("http://", "https://")):
-        yield from iter_feed(_fetch(source, MAX_FEED_BYTES), source, **defaults)
-        return
-    path = Path(source)
-    if path.is_dir():
-        yield from iter_folder(path, **defaults)
-    elif path.suffix.lower() in (".csv", ".jsonl", ".ndjson"):
-        yield from iter_manifest(path, **defaults)
-    elif path.is_file():
-        if path.stat().st_size > MAX_FEED_BYTES:
-            raise MediaTooLargeError(f"{path} is larger than {MAX_FEED_BYTES} bytes")
-        yield from iter_feed(path.read_bytes(), str(path), **defaults)
-    else:
-        raise InputError(f"{source}: not a folder, manifest, feed file or URL")
+    def set_collection_preferences(self, collection: str, spec: str) -> None: ...
 
 
 class HttpRegistrar:
     """Registers items through the registry API (``if_exists=return`` makes it idempotent)."""
 
-    def __init__(self, http: httpx.Client, *, fingerprints_only: bool = True) -> None:
-        self.http = http
+    def __init__(self, api: RegistryApi, *, fingerprints_only: bool = True) -> None:
+        self.api = api
         self.fingerprints_only = fingerprints_only
 
     def register(self, item: BulkItem) -> str:
@@ -270,20 +119,14 @@ class HttpRegistrar:
             body = fingerprints_only_body(
                 fp, meta, preferences=item.preferences, source_urls=list(item.source_urls)
             )
-            resp = self.http.post("/works", params={"if_exists": "return"}, json=body)
+            reg = self.api.register_fingerprints(body, if_exists="return")
         else:
-            data = {k: v for k, v in meta.items() if v is not None}
-            data.update(source_urls=list(item.source_urls), if_exists="return")
-            if item.preferences:
-                data["preferences"] = item.preferences
-            resp = self.http.post("/works/upload", files={"file": (item.filename, content)}, data=data)
-        if resp.status_code not in (200, 201):
-            try:
-                detail = resp.json().get("detail")
-            except ValueError:
-                detail = resp.text[:300]
-            raise InputError(f"HTTP {resp.status_code}: {detail}")
-        return "created" if resp.status_code == 201 else "existing"
+            fields = {**meta, "source_urls": list(item.source_urls), "preferences": item.preferences}
+            reg = self.api.upload_work(item.filename, content, fields=fields, if_exists="return")
+        return "created" if reg.created else "existing"
+
+    def set_collection_preferences(self, collection: str, spec: str) -> None:
+        self.api.set_collection_preferences(collection, spec)
 
 
 class LocalRegistrar:
@@ -310,12 +153,34 @@ class LocalRegistrar:
         )
         return "created" if reg.created else "existing"
 
+    def set_collection_preferences(self, collection: str, spec: str) -> None:
+        from mediamanager.model import parse_preference_spec
+
+        prefs = parse_preference_spec(spec, location=f"collection:{collection}")
+        self.service.set_preferences(self.owner, "collection", collection, prefs)
+
 
 def run_bulk(
-    items: Iterator[BulkItem | tuple[str, str]], registrar: Registrar, *, progress: bool = False
+    items: Iterator[BulkItem | tuple[str, str]],
+    registrar: Registrar,
+    *,
+    progress: bool = False,
+    state: BulkState | None = None,
+    collection_rule: tuple[str, str] | None = None,
 ) -> BulkReport:
-    """Register every item; a failure is recorded with its reason and the run continues."""
+    """Register every item; a failure is recorded with its reason and the run continues.
+
+    ``collection_rule`` (collection, spec) is stated first; if the registry refuses it nothing is
+    registered (the works would otherwise carry no preferences). ``state`` skips files an earlier
+    run registered unchanged and records each file registered now.
+    """
     report = BulkReport()
+    if collection_rule is not None:
+        try:
+            registrar.set_collection_preferences(*collection_rule)
+        except MediaManagerError as exc:
+            report.failures.append((f"collection {collection_rule[0]}", str(exc)))
+            return report
     try:
         todo = list(items)
     except MediaManagerError as exc:
@@ -326,6 +191,10 @@ def run_bulk(
         if isinstance(item, tuple):
             report.failures.append(item)
             return
+        stamp = state.stamp(item) if state is not None else None
+        if state is not None and state.unchanged(stamp):
+            report.skipped += 1
+            return
         try:
             outcome = registrar.register(item)
         except (MediaManagerError, OSError, httpx.HTTPError) as exc:
@@ -335,16 +204,56 @@ def run_bulk(
             report.created += 1
         else:
             report.existing += 1
+        if state is not None:
+            state.record(stamp, outcome)
 
-    if not progress:
-        for item in todo:
-            one(item)
+    try:
+        if not progress:
+            for item in todo:
+                one(item)
+            return report
+        from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("{task.description}"), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task("registering", total=len(todo))
+            for item in todo:
+                one(item)
+                bar.update(
+                    task,
+                    advance=1,
+                    description=f"{report.created} new, {report.existing} known, "
+                    f"{report.skipped} unchanged, {len(report.failures)} failed",
+                )
+    finally:
+        if state is not None:
+            state.close()
+    return report
+
+
+def set_works_preferences(api: RegistryApi, ids_file: Path, spec: str) -> BulkReport:
+    """State ``spec`` on every work listed in ``ids_file`` (one id a line; blank and ``#`` lines skipped).
+
+    The spec is checked once before anything is sent; a work that cannot be updated (not found,
+    not yours) is reported with its reason and the others go on. ``created`` counts the updated works.
+    """
+    from mediamanager.model import parse_preference_spec
+
+    report = BulkReport()
+    try:
+        parse_preference_spec(spec)
+        lines = ids_file.read_text(encoding="utf-8").splitlines()
+    except (MediaManagerError, OSError, UnicodeDecodeError) as exc:
+        report.failures.append((str(ids_file), str(exc)))
         return report
-    from rich.progress import Progress
-
-    with Progress(transient=False) as bar:
-        task = bar.add_task("registering", total=len(todo))
-        for item in todo:
-            one(item)
-            bar.advance(task)
+    for line in lines:
+        work_id = line.split("#", 1)[0].strip()
+        if not work_id:
+            continue
+        try:
+            api.set_work_preferences(work_id, spec)
+        except MediaManagerError as exc:
+            report.failures.append((work_id, str(exc)))
+            continue
+        report.created += 1
     return report

@@ -39,5 +39,9 @@ def match_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Recor
                     f"the registry answered {len(results)} results for {len(queries)} queries; refusing to guess"
                 )
             for r, q in zip(todo, queries, strict=True):
-                r.matches = tuple(by_id[q.item_id].matches)
+                answer = by_id[q.item_id]
+                if answer.error is not None:
+                    r.error = answer.error  # refused for this item alone: an error row, the scan goes on
+                else:
+                    r.matches = tuple(answer.matches)
         yield from batch
