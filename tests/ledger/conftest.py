@@ -1,12 +1,9 @@
-"""Fixtures for the ledger: the registry API on a real uvicorn server on 127.0.0.1, accounts, works, scans."""
+"""Fixtures for the ledger: the registry API on a real uvicorn server on 127.0.0.1, accounts, works, texts."""
 
 from __future__ import annotations
 
 import gzip
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,31 +49,14 @@ class Server:
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    import uvicorn
+    """The registry API on the suite's one loopback server (tests/loopback.py), with its own grant key."""
+    from tests.loopback import serve_registry
 
-    from mediamanager.api.app import create_app
-    from mediamanager.settings import Settings
-
-    app = create_app(Settings(db_url=db_url, grant_key_path=str(tmp_path / "grant-key.pem")))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not srv.started:
-        pytest.fail("the registry server did not start")
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=30) as http:
-        try:
-            yield Server(url, app, http)
-        finally:
-            srv.should_exit = True
-            thread.join(timeout=10)
-            app.state.engine.dispose()
+    with (
+        serve_registry(db_url, grant_key_path=str(tmp_path / "grant-key.pem")) as live,
+        httpx.Client(base_url=live.url, timeout=30) as http,
+    ):
+        yield Server(live.url, live.app, http)
 
 
 @pytest.fixture(scope="session")
