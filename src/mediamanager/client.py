@@ -387,6 +387,64 @@ class RegistryApi:
 
         return paged_lookup(self, queries)
 
+    # -- ledger --------------------------------------------------------------------------------
+
+    def submit_scan(
+        self,
+        attestation: bytes,
+        decisions: bytes,
+        report: bytes,
+        *,
+        dataset: str = "",
+        dataset_version: str = "",
+    ) -> Any:
+        """``POST /ledger/submissions``: safe to repeat (the same scan is recorded once)."""
+        files = {
+            "attestation": ("attestation.json", attestation, "application/json"),
+            "decisions": ("decisions.parquet", decisions, "application/octet-stream"),
+            "report": ("report.json", report, "application/json"),
+        }
+        data = {"dataset": dataset, "dataset_version": dataset_version}
+        return self.request("POST", "/ledger/submissions", files=files, data=data, idempotent=True)
+
+    def ledger_submissions(self) -> Any:
+        return self.request("GET", "/ledger/submissions")
+
+    def ledger_events(self, **params: Any) -> Any:
+        return self.request("GET", "/ledger/events", params=params)
+
+    def ledger_verify(self) -> Any:
+        return self.request("GET", "/ledger/verify", auth=False)
+
+    def ledger_key(self) -> Any:
+        return self.request("GET", "/ledger/key", auth=False)
+
+    def ledger_statement(self, period: str, *, owner_id: str | None = None, fmt: str = "json") -> Any:
+        """A statement: parsed JSON for ``fmt="json"``, else the CSV or DSR text."""
+        params = {"period": period, "format": fmt, **({"owner_id": owner_id} if owner_id else {})}
+        if fmt == "json":
+            return self.request("GET", "/ledger/statements", params=params)
+        return self.send("GET", "/ledger/statements", params=params).text
+
+    def work_usage(self, work_id: str) -> Any:
+        return self.request("GET", f"/works/{work_id}/usage")
+
+    def request_licence(
+        self, work_ids: Sequence[str], purpose: str, licensee_key_id: str, *, expires_at: str | None = None
+    ) -> Any:
+        body = {"work_ids": list(work_ids), "purpose": purpose, "licensee_key_id": licensee_key_id}
+        return self.request("POST", "/ledger/licences", json={**body, "expires_at": expires_at})
+
+    def list_licences(self, *, status: str | None = None) -> Any:
+        return self.request("GET", "/ledger/licences", params={"status": status} if status else None)
+
+    def decide_licence(self, licence_id: str, action: str) -> Any:
+        """``action``: accept, decline or revoke."""
+        return self.request("POST", f"/ledger/licences/{licence_id}/{action}")
+
+    def ledger_grants(self) -> Any:
+        return self.request("GET", "/ledger/grants")
+
 
 @dataclass(frozen=True)
 class Registration:

@@ -89,3 +89,8 @@ class Settings(BaseSettings):
     agents_path: str | None = Field(
         default=None, description="ai.robots.txt robots.json to use instead of the packaged list."
     )
+    grant_key_path: str | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) the registry signs licence grants with; created 0600 when "
+        "absent. Default: ~/.config/mediamanager/registry-grant-ed25519.pem.",
+    )

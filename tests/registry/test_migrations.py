@@ -13,6 +13,7 @@ from alembic.util.exc import CommandError
 from mediamanager.provenance.repository import metadata as provenance_metadata
 from mediamanager.registry.store import make_engine, upgrade_schema
 from mediamanager.registry.store.engine import MIGRATIONS_DIR
+from mediamanager.registry.store.ledger_tables import ledger_metadata
 from mediamanager.registry.store.tables import metadata as registry_metadata
 
 
@@ -30,7 +31,7 @@ def test_no_drift_after_upgrade_head(db_url: str) -> None:
         upgrade_schema(engine)
         with engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn), [registry_metadata, provenance_metadata]
+                MigrationContext.configure(conn), [registry_metadata, provenance_metadata, ledger_metadata]
             )
             assert diff == [], f"schema drift between the migrations and the tables: {diff}"
             tables = set(sa.inspect(conn).get_table_names())
@@ -48,7 +49,7 @@ def test_check_detects_drift_when_a_migration_is_missing(db_url: str) -> None:
         upgrade_schema(engine, "0002")
         with engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn), [registry_metadata, provenance_metadata]
+                MigrationContext.configure(conn), [registry_metadata, provenance_metadata, ledger_metadata]
             )
         assert any(d[0] == "add_column" and d[3].name == "owner_id" for d in diff if isinstance(d, tuple)), (
             diff

@@ -133,6 +133,17 @@ def scan_cmd(
     headers_col: str | None = typer.Option(None, "--headers-column"),
     head_col: str | None = typer.Option(None, "--html-head-column"),
     category_col: str | None = typer.Option(None, "--category-column"),
+    grants: str | None = typer.Option(
+        None,
+        "--grants",
+        help="Licence grants (file, or URL of the registry's /ledger/grants): covered items keep.",
+    ),
+    grant_key: str | None = typer.Option(
+        None, "--grant-key", help="The registry's grant key (base64); fetched from an http(s) --registry."
+    ),
+    submit: bool = typer.Option(
+        False, "--submit", help="Submit the finished scan to the http(s) --registry's ledger."
+    ),
 ) -> None:
     from mediamanager.errors import MediaManagerError, RegistryUnavailableError
     from mediamanager.model import Purpose, utcnow
@@ -180,6 +191,15 @@ def scan_cmd(
             columns=columns,
             match_thresholds=thresholds,
         )
+        if grants:
+            from dataclasses import replace
+
+            from mediamanager.scan.steps.grants import load_grants
+
+            covered, skipped = load_grants(grants, config=config, key_path=key, grant_key=grant_key)
+            for why in skipped:
+                typer.secho(f"grant not applied: {why}", fg="yellow", err=True)
+            config = replace(config, grants=covered)
         with _progress() as bar:
             task = bar.add_task("scan", total=None)
             summary = scan(
@@ -198,6 +218,10 @@ def scan_cmd(
         f"{summary.total} items: {c['keep']} keep, {c['license']} license, {c['drop']} drop, {c['error']} error "
         f"in {summary.elapsed_s:.1f}s -> {summary.out}"
     )
+    if submit:
+        from mediamanager.cli.ledger_cmds import submit_scan_dir
+
+        submit_scan_dir(summary.out, registry)
 
 
 @scan_app.command(

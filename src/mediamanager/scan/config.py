@@ -47,6 +47,9 @@ class ScanConfig:
     iscc: bool = False
     columns: dict[str, str] = field(default_factory=dict)
     match_thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MATCH_THRESHOLDS))
+    # work id -> grant id of licence grants already verified for this purpose, scan time and key
+    # (scan/steps/grants.py); empty when the scan was given no --grants.
+    grants: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.unknown not in UNKNOWN_POLICIES:

@@ -11,10 +11,11 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from mediamanager.provenance.repository import metadata as provenance_metadata
+from mediamanager.registry.store.ledger_tables import ledger_metadata
 from mediamanager.registry.store.tables import metadata as registry_metadata
 
 config = context.config
-target_metadata = [registry_metadata, provenance_metadata]
+target_metadata = [registry_metadata, provenance_metadata, ledger_metadata]
 
 
 def _run(connection: object) -> None:
