@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediamanager import __version__
+from mediamanager.api.deps import clean_parameters
 from mediamanager.api.errors import install_error_handlers
 from mediamanager.api.routes import disputes, domains, lookup, owners, preferences, tokens, works
 from mediamanager.api.routes import provenance as provenance_routes
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Media Manager registry",
         version=__version__,
         description="Creators register works and their AI-usage preferences; AI builders look them up.",
+        dependencies=[Depends(clean_parameters)],
     )
     app.state.settings = settings
     app.state.engine = engine

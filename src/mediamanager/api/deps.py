@@ -10,8 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mediamanager.registry.service import Owner, RegistryService, WorkRecord
 from mediamanager.settings import Settings
+from mediamanager.values import clean_text
 
-__all__ = ["CurrentOwner", "EngineDep", "ExistingWork", "ServiceDep", "SettingsDep"]
+__all__ = ["CurrentOwner", "EngineDep", "ExistingWork", "ServiceDep", "SettingsDep", "clean_parameters"]
 
 # The plain accessors are async so that FastAPI resolves them on the event loop instead of
 # hopping to its thread pool for a dictionary read.
@@ -31,6 +32,16 @@ async def get_engine(request: Request) -> sa.Engine:
 async def get_service(request: Request) -> RegistryService:
     service: RegistryService = request.app.state.service
     return service
+
+
+async def clean_parameters(request: Request) -> None:
+    """App-wide: path and query parameters with a NUL (``%00``) or a lone surrogate answer 422 on
+    every backend (PostgreSQL cannot store a NUL; SQLite would)."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            clean_text(value, f"path parameter {name}")
+    for name, value in request.query_params.multi_items():
+        clean_text(value, f"query parameter {name[:40]}")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
