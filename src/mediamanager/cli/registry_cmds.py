@@ -440,18 +440,41 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     def audit_verify(
         db: str = typer.Option(None, "--db", help="Database URL (default: env MEDIAMANAGER_DB_URL)."),
+        checkpoint: Path = typer.Option(
+            None, "--checkpoint", help="A signed checkpoint kept earlier (GET /audit/checkpoint, snapshot)."
+        ),
     ) -> None:
-        """Check the audit log's hash chain; exits 1 and names the first bad entry if it was tampered with.
+        """Check the audit log's hash chain and that every state table matches it; exits 1 and names
+        the first bad entry if anything was tampered with. With --checkpoint, also prove the log still
+        holds the signed head (a cut tail or a re-chained log fails).
 
-        Example: mediamanager audit verify --db sqlite:///mediamanager.db
+        Example: mediamanager audit verify --db sqlite:///mediamanager.db --checkpoint checkpoint.json
         """
-        from mediamanager.errors import MediaManagerError
+        from mediamanager.errors import IntegrityError, MediaManagerError
+        from mediamanager.registry.checkpoint import (
+            check_checkpoint,
+            key_path,
+            load_or_create_key,
+            read_checkpoint,
+        )
         from mediamanager.registry.service import RegistryService
         from mediamanager.registry.store import make_engine
 
         settings = _settings(db_url=db)
         try:
-            report = RegistryService(make_engine(settings.db_url), settings).verify_audit()
+            service = RegistryService(make_engine(settings.db_url), settings)
+            if checkpoint is not None:
+                signed = read_checkpoint(checkpoint)
+                # On the registry's own host its key must be the signer, not just any key.
+                own = key_path(settings)
+                trusted = load_or_create_key(settings).public_key() if own.is_file() else None
+                with service.engine.connect() as conn:
+                    try:
+                        check_checkpoint(conn, signed, trusted_key=trusted)
+                    except IntegrityError as exc:
+                        typer.secho(f"audit log BROKEN against {checkpoint}: {exc}", fg=typer.colors.RED)
+                        sys.exit(1)
+            report = service.verify_audit()
         except MediaManagerError as exc:
             raise _fail(str(exc)) from None
         except Exception as exc:  # an unreadable database is a failed check, reported plainly
@@ -459,7 +482,6 @@ def register(app: typer.Typer) -> None:
         if report.ok:
             typer.echo(f"audit log intact: {report.entries} entries, head {report.head_hash}")
             return
-        typer.secho(
-            f"audit log BROKEN at entry {report.first_bad_seq}: {report.problem}", fg=typer.colors.RED
-        )
+        where = "" if report.first_bad_seq is None else f" at entry {report.first_bad_seq}"
+        typer.secho(f"audit log BROKEN{where}: {report.problem}", fg=typer.colors.RED)
         sys.exit(1)

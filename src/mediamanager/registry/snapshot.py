@@ -3,6 +3,7 @@
 Format (``format_version`` 2). A snapshot is a directory::
 
     manifest.json            written last; its presence means the snapshot is complete
+    checkpoint.json          the audit head it was taken at, signed (registry/checkpoint.py)
     owners.jsonl             one JSON object per line: {"id", "kind", "display_name"}
     works.arrow              Arrow IPC file (uncompressed, one record batch, memory-mappable), one row
                              per work in export order; row ``r`` is the work with index key ``str(r)``:
@@ -306,6 +307,13 @@ def export_snapshot(service: RegistryService, out: str | Path) -> SnapshotManife
     """Write a snapshot of the whole registry to the directory ``out`` (replacing an older snapshot there)."""
     info = service.info()
     owners = ({"id": o.id, "kind": o.kind, "display_name": o.display_name} for o in service.iter_owners())
-    return write_snapshot(
+    manifest = write_snapshot(
         out, owners, _service_works(service), registry_version=info.version, registry_head=info.sha256
     )
+    # The head the snapshot was taken at, signed (not in ``files``: readers need not trust it).
+    from mediamanager.registry.checkpoint import load_or_create_key, sign_checkpoint
+
+    seq = int(info.version.removeprefix("audit-"))
+    signed = sign_checkpoint(load_or_create_key(service.settings), seq, info.sha256)
+    (manifest.path / "checkpoint.json").write_text(json.dumps(signed, indent=2) + "\n")
+    return manifest

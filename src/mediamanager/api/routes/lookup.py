@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from mediamanager.api.deps import ServiceDep
+from mediamanager.api.deps import ServiceDep, SettingsDep
 from mediamanager.api.schemas import AuditReportPublic, LookupRequest, LookupResponse, RegistryInfoPublic
 from mediamanager.lookup import LookupQuery, WorkMatch
 from mediamanager.registry.service import RegistryService
@@ -94,6 +95,16 @@ def audit_verify(service: ServiceDep) -> AuditReportPublic:
     return AuditReportPublic(
         ok=r.ok, entries=r.entries, head_hash=r.head_hash, first_bad_seq=r.first_bad_seq, problem=r.problem
     )
+
+
+@router.get("/audit/checkpoint", tags=["registry"])
+def audit_checkpoint(service: ServiceDep, settings: SettingsDep) -> dict[str, Any]:
+    """The audit chain's head signed with the registry's Ed25519 key. Keep it: later,
+    `mediamanager audit verify --checkpoint FILE` proves the log was not cut or re-chained since."""
+    from mediamanager.registry.checkpoint import current_checkpoint
+
+    with service.engine.connect() as conn:
+        return current_checkpoint(conn, settings)
 
 
 @router.get("/healthz", tags=["registry"])
