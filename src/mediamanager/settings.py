@@ -74,13 +74,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Sign-ups (POST /owners) one client address may make per minute; 0: no limit.",
     )
-    signup_burst: int = Field(default=5, ge=1, description="Sign-ups one client may make at once.")
+    signup_burst: int = Field(default=10, ge=1, description="Sign-ups one client may make at once.")
     lookup_rate_per_minute: float = Field(
         default=600.0,
         ge=0,
         description="Anonymous POST /lookup calls per client address per minute; 0: no limit.",
     )
-    lookup_burst: int = Field(default=60, ge=1, description="Anonymous lookups one client may make at once.")
+    lookup_burst: int = Field(default=120, ge=1, description="Anonymous lookups one client may make at once.")
     anonymous_lookup_max_fingerprints: int = Field(
         default=20_000,
         ge=1,

@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mediamanager import __version__
 from mediamanager.api.deps import clean_parameters
 from mediamanager.api.errors import install_error_handlers
+from mediamanager.api.ratelimit import RateLimit, TokenBuckets
 from mediamanager.api.routes import disputes, domains, lookup, owners, preferences, tokens, works
 from mediamanager.api.routes import provenance as provenance_routes
 from mediamanager.registry.service import RegistryService
@@ -123,6 +124,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = RegistryService(engine, settings)
     install_error_handlers(app)
     app.add_middleware(RefuseOversized, limit=settings.max_upload_bytes + _UPLOAD_OVERHEAD)
+    app.add_middleware(
+        RateLimit,
+        signup=TokenBuckets(settings.signup_rate_per_minute, settings.signup_burst),
+        lookup=TokenBuckets(settings.lookup_rate_per_minute, settings.lookup_burst),
+    )
 
     for router in ROUTERS:
         app.include_router(router)
