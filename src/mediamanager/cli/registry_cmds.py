@@ -12,7 +12,10 @@ import typer
 __all__ = ["register"]
 
 _REGISTRY_HELP = "Registry URL (env MEDIAMANAGER_REGISTRY_URL)."
-_TOKEN_HELP = "API token (env MEDIAMANAGER_TOKEN)."
+_TOKEN_HELP = (
+    "API token. Visible to other users in the process list: prefer env MEDIAMANAGER_TOKEN or "
+    "'mediamanager --token-file FILE' ('-' for stdin)."
+)
 
 
 def _settings(**overrides: Any) -> Any:
@@ -32,9 +35,15 @@ class _Api:
     def __init__(self, url: str | None, token: str | None) -> None:
         import httpx
 
+        from mediamanager.cli.token_source import resolve_token
+        from mediamanager.errors import InputError
+
         s = _settings()
         self.url = (url or s.registry_url).rstrip("/")
-        self.token = token or s.token
+        try:
+            self.token = resolve_token(token)
+        except InputError as exc:
+            raise _fail(str(exc)) from None
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         self.http = httpx.Client(base_url=self.url, headers=headers, timeout=120, trust_env=False)
 
