@@ -475,8 +475,10 @@ def register(app: typer.Typer) -> None:
             if checkpoint is not None:
                 signed = read_checkpoint(checkpoint)
                 # On the registry's own host its key must be the signer, not just any key.
-                own = key_path(settings)
-                trusted = load_or_create_key(settings).public_key() if own.is_file() else None
+                own = key_path(settings, service.engine.url)
+                trusted = (
+                    load_or_create_key(settings, service.engine.url).public_key() if own.is_file() else None
+                )
                 with service.engine.connect() as conn:
                     try:
                         check_checkpoint(conn, signed, trusted_key=trusted)

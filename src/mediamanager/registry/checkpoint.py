@@ -44,20 +44,23 @@ __all__ = [
 FORMAT = "mediamanager-audit-checkpoint"
 
 
-def key_path(settings: Settings) -> Path:
-    """``settings.registry_key_path``; by default beside an SQLite file, else in ~/.config/mediamanager."""
+def key_path(settings: Settings, db_url: str | sa.URL | None = None) -> Path:
+    """``settings.registry_key_path``; by default beside an SQLite file, else in ~/.config/mediamanager.
+
+    ``db_url`` (the engine's, when it is not ``settings.db_url``) names the database the key is for.
+    """
     if settings.registry_key_path:
         return Path(settings.registry_key_path).expanduser()
-    url = sa.engine.make_url(settings.db_url)
+    url = sa.engine.make_url(db_url if db_url is not None else settings.db_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database + ".registry-key.pem")
-    digest = hashlib.sha256(settings.db_url.encode()).hexdigest()[:12]
+    digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
     return Path.home() / ".config" / "mediamanager" / f"registry-key-{digest}.pem"
 
 
-def load_or_create_key(settings: Settings) -> Ed25519PrivateKey:
+def load_or_create_key(settings: Settings, db_url: str | sa.URL | None = None) -> Ed25519PrivateKey:
     """The registry's signing key, generated (mode 0600, never overwritten) on first use."""
-    path = key_path(settings)
+    path = key_path(settings, db_url)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
@@ -97,7 +100,7 @@ def sign_checkpoint(key: Ed25519PrivateKey, seq: int, head: str) -> dict[str, An
 
 def current_checkpoint(conn: sa.Connection, settings: Settings) -> dict[str, Any]:
     seq, head = read_head(conn)
-    return sign_checkpoint(load_or_create_key(settings), seq, head)
+    return sign_checkpoint(load_or_create_key(settings, conn.engine.url), seq, head)
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -314,6 +314,6 @@ def export_snapshot(service: RegistryService, out: str | Path) -> SnapshotManife
     from mediamanager.registry.checkpoint import load_or_create_key, sign_checkpoint
 
     seq = int(info.version.removeprefix("audit-"))
-    signed = sign_checkpoint(load_or_create_key(service.settings), seq, info.sha256)
+    signed = sign_checkpoint(load_or_create_key(service.settings, service.engine.url), seq, info.sha256)
     (manifest.path / "checkpoint.json").write_text(json.dumps(signed, indent=2) + "\n")
     return manifest
