@@ -350,6 +350,18 @@ class RegistryApi:
     def list_disputes(self, **params: Any) -> Any:
         return self.request("GET", "/disputes", params={k: v for k, v in params.items() if v is not None})
 
+    def get_dispute(self, dispute_id: str) -> Any:
+        return self.request("GET", f"/disputes/{dispute_id}")
+
+    def respond_dispute(self, dispute_id: str, evidence: str) -> Any:
+        return self.request("POST", f"/disputes/{dispute_id}/respond", json={"evidence": evidence})
+
+    def withdraw_dispute(self, dispute_id: str) -> Any:
+        return self.request("POST", f"/disputes/{dispute_id}/withdraw")
+
+    def resolve_dispute(self, dispute_id: str, outcome: str) -> Any:
+        return self.request("POST", f"/disputes/{dispute_id}/resolve", json={"outcome": outcome})
+
     # -- provenance manifests ------------------------------------------------------------------
 
     def publish_manifest(self, record: Mapping[str, Any]) -> Any:

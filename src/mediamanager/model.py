@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -219,25 +219,49 @@ class Conditions:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Conditions:
+        """Strictly typed: a wrong type, an unknown key or an unusable value raises InvalidPreferenceError."""
+        from mediamanager.values import check_amount, check_expires, check_optional_text
+
         if not data:
             return cls()
+        if not isinstance(data, Mapping):
+            raise InvalidPreferenceError(f"conditions must be an object, got {type(data).__name__}")
+        unknown = sorted(str(k) for k in data if k not in _CONDITION_KEYS)
+        if unknown:
+            raise InvalidPreferenceError(f"unknown condition {unknown[0][:40]!r}")
         pay = data.get("payment")
         payment = None
-        if pay:
+        if pay is not None:
+            if not isinstance(pay, Mapping):
+                raise InvalidPreferenceError(f"payment must be an object, got {type(pay).__name__}")
+            extra = sorted(str(k) for k in pay if k not in _PAYMENT_KEYS)
+            if extra:
+                raise InvalidPreferenceError(f"unknown payment field {extra[0][:40]!r}")
+            model = pay.get("model", "other")
+            if not isinstance(model, str) or model not in PaymentModel.__members__.values():
+                raise InvalidPreferenceError(f"unknown payment model {str(model)[:40]!r}")
             payment = Payment(
-                model=PaymentModel(pay.get("model", "other")),
-                amount=None if pay.get("amount") in (None, "") else Decimal(str(pay["amount"])),
-                currency=pay.get("currency"),
-                url=pay.get("url"),
+                model=PaymentModel(model),
+                amount=check_amount(pay.get("amount")),
+                currency=check_optional_text(pay.get("currency"), "payment currency", 16),
+                url=check_optional_text(pay.get("url"), "payment url", 2048),
             )
-        exp = data.get("expires")
+        attribution = data.get("attribution", False)
+        if not isinstance(attribution, bool):
+            raise InvalidPreferenceError(
+                f"attribution must be true or false, got {type(attribution).__name__}"
+            )
         return cls(
-            attribution=bool(data.get("attribution", False)),
+            attribution=attribution,
             payment=payment,
-            licence_url=data.get("licence_url"),
-            expires=datetime.fromisoformat(exp) if isinstance(exp, str) else exp,
-            note=data.get("note"),
+            licence_url=check_optional_text(data.get("licence_url"), "licence_url", 2048),
+            expires=check_expires(data.get("expires")),
+            note=check_optional_text(data.get("note"), "note", 1000),
         )
+
+
+_CONDITION_KEYS = frozenset({"attribution", "payment", "licence_url", "expires", "note"})
+_PAYMENT_KEYS = frozenset({"model", "amount", "currency", "url"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,13 +459,19 @@ _SPEC_ITEM = re.compile(
 )
 
 
+_COND_SPLIT = re.compile(r"\+(?!\d{2}(?::?\d{2})?(?:\+|$))")
+
+
 def _parse_conditions(text: str) -> Conditions:
+    from mediamanager.values import check_amount, check_expires, check_optional_text
+
     attribution = False
     payment: Payment | None = None
     licence: str | None = None
     expires: datetime | None = None
     note: str | None = None
-    for part in filter(None, (p.strip() for p in text.split("+"))):
+    # "+" joins conditions, but may also start a UTC offset: "expires=2026-01-01T00:00+14:00".
+    for part in filter(None, (p.strip() for p in _COND_SPLIT.split(text))):
         key, _, val = part.partition("=")
         key = key.strip().lower()
         if key == "attribution":
@@ -456,25 +486,17 @@ def _parse_conditions(text: str) -> Conditions:
             currency: str | None = None
             if amount_s:
                 num, _, currency_s = amount_s.partition(" ")
-                try:
-                    amount = Decimal(num)
-                except InvalidOperation:
-                    raise InvalidPreferenceError(f"bad payment amount {num!r}") from None
-                currency = currency_s.strip().upper() or None
+                amount = check_amount(num)
+                currency = check_optional_text(currency_s.strip().upper() or None, "payment currency", 16)
             payment = Payment(model=model, amount=amount, currency=currency)
         elif key in ("licence", "license"):
-            licence = val.strip()
+            licence = check_optional_text(val.strip(), "licence", 2048)
         elif key == "expires":
-            try:
-                expires = datetime.fromisoformat(val.strip())
-            except ValueError:
-                raise InvalidPreferenceError(f"bad expiry date {val!r}") from None
-            if expires.tzinfo is None:
-                expires = expires.replace(tzinfo=UTC)
+            expires = check_expires(val.strip())  # a naive time is UTC, as in the rules form
         elif key == "note":
-            note = val.strip()
+            note = check_optional_text(val.strip(), "note", 1000)
         else:
-            raise InvalidPreferenceError(f"unknown condition {key!r}")
+            raise InvalidPreferenceError(f"unknown condition {key[:40]!r}")
     return Conditions(attribution, payment, licence, expires, note)
 
 

@@ -85,6 +85,29 @@ class Settings(BaseSettings):
         description="Let bulk-register fetch sitemaps, feeds and pages from loopback addresses (tests and "
         "development only); private, link-local and metadata addresses are always refused.",
     )
+    registry_key_path: str | None = Field(
+        default=None,
+        description="Ed25519 key (PEM) that signs audit checkpoints; generated there on first use. Default: "
+        "beside an SQLite file (<db>.registry-key.pem), else ~/.config/mediamanager/registry-key-<hash>.pem.",
+    )
+    signup_rate_per_minute: float = Field(
+        default=10.0,
+        ge=0,
+        description="Sign-ups (POST /owners) one client address may make per minute; 0: no limit.",
+    )
+    signup_burst: int = Field(default=10, ge=1, description="Sign-ups one client may make at once.")
+    lookup_rate_per_minute: float = Field(
+        default=600.0,
+        ge=0,
+        description="Anonymous POST /lookup calls per client address per minute; 0: no limit.",
+    )
+    lookup_burst: int = Field(default=120, ge=1, description="Anonymous lookups one client may make at once.")
+    anonymous_lookup_max_fingerprints: int = Field(
+        default=20_000,
+        ge=1,
+        description="Most near-duplicate fingerprints one anonymous lookup may carry (its cost); callers "
+        "with a token may send up to max_lookup_batch x max_fingerprints_per_work.",
+    )
 
     agents_path: str | None = Field(
         default=None, description="ai.robots.txt robots.json to use instead of the packaged list."

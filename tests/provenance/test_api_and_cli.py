@@ -119,7 +119,7 @@ def test_sign_watermark_register_then_resolve_stripped_copy(
         assert raw.headers["content-type"] == "application/c2pa" and len(raw.content) > 100
         assert client.get("/manifests/urn:c2pa:nope").status_code == 404
         assert client.post("/matches/byContent", content=b"garbage").status_code == 415
-        assert client.post("/matches/byContent", content=b"").status_code == 400
+        assert client.post("/matches/byContent", content=b"").status_code == 422
 
 
 def test_writes_take_registry_owner_tokens_and_owners_touch_only_their_own(server: Server) -> None:

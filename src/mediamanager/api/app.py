@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediamanager import __version__
+from mediamanager.api.deps import clean_parameters
 from mediamanager.api.docs import install_docs
 from mediamanager.api.errors import install_error_handlers
+from mediamanager.api.ratelimit import RateLimit, TokenBuckets
 from mediamanager.api.routes import disputes, domains, ledger, lookup, owners, preferences, tokens, works
 from mediamanager.api.routes import provenance as provenance_routes
 from mediamanager.registry.store import make_engine, upgrade_schema
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Media Manager registry",
         version=__version__,
         description="Creators register works and their AI-usage preferences; AI builders look them up.",
+        dependencies=[Depends(clean_parameters)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -125,6 +128,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app)  # /docs and /redoc from local assets: they render offline
     app.add_middleware(RefuseOversized, limit=settings.max_upload_bytes + _UPLOAD_OVERHEAD)
+    app.add_middleware(
+        RateLimit,
+        signup=TokenBuckets(settings.signup_rate_per_minute, settings.signup_burst),
+        lookup=TokenBuckets(settings.lookup_rate_per_minute, settings.lookup_burst),
+    )
 
     for router in ROUTERS:
         app.include_router(router)

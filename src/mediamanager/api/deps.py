@@ -17,6 +17,7 @@ from mediamanager.registry.records import Owner, WorkRecord
 from mediamanager.registry.uow import UnitOfWork
 from mediamanager.registry.works import WorkService
 from mediamanager.settings import Settings
+from mediamanager.values import clean_text
 
 __all__ = [
     "AccountsDep",
@@ -30,6 +31,7 @@ __all__ = [
     "SettingsDep",
     "UowDep",
     "WorksDep",
+    "clean_parameters",
 ]
 
 # The plain accessors are async so that FastAPI resolves them on the event loop instead of
@@ -51,6 +53,16 @@ async def get_engine(request: Request) -> sa.Engine:
 async def get_uow(request: Request) -> UnitOfWork:
     uow: UnitOfWork = request.app.state.uow
     return uow
+
+
+async def clean_parameters(request: Request) -> None:
+    """App-wide: path and query parameters with a NUL (``%00``) or a lone surrogate answer 422 on
+    every backend (PostgreSQL cannot store a NUL; SQLite would)."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            clean_text(value, f"path parameter {name}")
+    for name, value in request.query_params.multi_items():
+        clean_text(value, f"query parameter {name[:40]}")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

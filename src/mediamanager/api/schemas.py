@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from mediamanager.errors import InvalidPreferenceError
 from mediamanager.fingerprint.check import check_fingerprint
@@ -31,8 +31,16 @@ from mediamanager.registry.records import (
     WorkRecord,
 )
 from mediamanager.settings import MAX_FINGERPRINTS_PER_WORK
+from mediamanager.values import check_json_value, clean_text
 
 _STRICT = ConfigDict(extra="forbid")
+
+# Every request string: no NUL (PostgreSQL cannot store it) and no lone surrogate (not UTF-8), so
+# both backends answer the same 422 instead of one storing it and the other failing with a 500.
+Text = Annotated[str, AfterValidator(lambda v: clean_text(v, "text"))]
+# Integers stored in 64-bit (BIGINT) or 32-bit (INTEGER) columns.
+MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1
 
 
 # ---------------------------------------------------------------- fingerprints
@@ -40,9 +48,9 @@ class FingerprintIn(BaseModel):
     """One matching-grade fingerprint as the fingerprint package encodes it."""
 
     model_config = _STRICT
-    kind: str = Field(min_length=1, max_length=32, examples=["minhash"])
-    value: str = Field(min_length=1, max_length=65536)
-    size: int | None = Field(default=None, ge=0)
+    kind: Text = Field(min_length=1, max_length=32, examples=["minhash"])
+    value: Text = Field(min_length=1, max_length=65536)
+    size: int | None = Field(default=None, ge=0, le=MAX_INT32)
     part: int = Field(default=0, ge=0, le=100_000)
 
     @model_validator(mode="after")
@@ -61,12 +69,17 @@ class RuleIn(BaseModel):
     use: Use
     conditions: dict[str, Any] | None = None
 
+    @model_validator(mode="after")
+    def _storable(self) -> RuleIn:
+        check_json_value(self.conditions, "conditions")
+        return self
+
 
 class PreferencesIn(BaseModel):
     """Preferences as the compact spec (``genai-train=deny,search=allow``) or as rules per purpose."""
 
     model_config = _STRICT
-    spec: str | None = Field(default=None, max_length=10_000, examples=["genai-train=deny,search=allow"])
+    spec: Text | None = Field(default=None, max_length=10_000, examples=["genai-train=deny,search=allow"])
     rules: dict[str, RuleIn] | None = None
 
     def to_model(self, location: str = "api") -> Preferences:
@@ -114,15 +127,15 @@ class PreferencesPublic(BaseModel):
 
 
 class DomainPreferencesIn(PreferencesIn):
-    pattern: str = Field(min_length=1, max_length=500, examples=["example.com/photos/*"])
+    pattern: Text = Field(min_length=1, max_length=500, examples=["example.com/photos/*"])
 
 
 # ---------------------------------------------------------------------- owners
 class OwnerCreate(BaseModel):
     model_config = _STRICT
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: Text = Field(min_length=1, max_length=200)
     kind: Literal["person", "organisation"] = "person"
-    email: str | None = Field(default=None, max_length=320)
+    email: Text | None = Field(default=None, max_length=320)
 
 
 class OwnerPublic(BaseModel):
@@ -147,7 +160,7 @@ class OwnerPrivate(OwnerPublic):
 # ---------------------------------------------------------------------- tokens
 class TokenCreate(BaseModel):
     model_config = _STRICT
-    label: str = Field(default="", max_length=200)
+    label: Text = Field(default="", max_length=200)
 
 
 class TokenPublic(BaseModel):
@@ -180,11 +193,11 @@ class OwnerCreated(BaseModel):
 # ----------------------------------------------------------------------- works
 class WorkBase(BaseModel):
     model_config = _STRICT
-    title: str = Field(default="", max_length=500)
-    creator: str = Field(default="", max_length=300)
-    aliases: list[str] = Field(default_factory=list, max_length=100)
-    source_urls: list[str] = Field(default_factory=list, max_length=1000)
-    collection: str | None = Field(default=None, max_length=200)
+    title: Text = Field(default="", max_length=500)
+    creator: Text = Field(default="", max_length=300)
+    aliases: list[Text] = Field(default_factory=list, max_length=100)
+    source_urls: list[Text] = Field(default_factory=list, max_length=1000)
+    collection: Text | None = Field(default=None, max_length=200)
 
 
 class WorkCreate(WorkBase):
@@ -192,19 +205,19 @@ class WorkCreate(WorkBase):
 
     media_type: MediaType
     sha256: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
-    iscc: str = Field(default="", max_length=120)
+    iscc: Text = Field(default="", max_length=120)
     fingerprints: list[FingerprintIn] = Field(default_factory=list, max_length=MAX_FINGERPRINTS_PER_WORK)
-    size_bytes: int | None = Field(default=None, ge=0)
+    size_bytes: int | None = Field(default=None, ge=0, le=MAX_INT64)
     preferences: PreferencesIn | None = None
 
 
 class WorkUpdate(BaseModel):
     model_config = _STRICT
-    title: str | None = Field(default=None, max_length=500)
-    creator: str | None = Field(default=None, max_length=300)
-    aliases: list[str] | None = Field(default=None, max_length=100)
-    source_urls: list[str] | None = Field(default=None, max_length=1000)
-    collection: str | None = Field(default=None, max_length=200)
+    title: Text | None = Field(default=None, max_length=500)
+    creator: Text | None = Field(default=None, max_length=300)
+    aliases: list[Text] | None = Field(default=None, max_length=100)
+    source_urls: list[Text] | None = Field(default=None, max_length=1000)
+    collection: Text | None = Field(default=None, max_length=200)
 
 
 class FingerprintPublic(BaseModel):
@@ -273,7 +286,7 @@ class EffectivePreferences(BaseModel):
 # ---------------------------------------------------------------------- lookup
 class LookupItem(BaseModel):
     model_config = _STRICT
-    id: str = Field(min_length=1, max_length=500)
+    id: Text = Field(min_length=1, max_length=500)
     sha256: str | None = Field(default=None, min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
     media_type: MediaType | None = None
     # One page of a long item: clients split more fingerprints over several items (client_lookup.py).
@@ -304,7 +317,7 @@ class LookupResponse(BaseModel):
 # --------------------------------------------------------------------- domains
 class DomainCreate(BaseModel):
     model_config = _STRICT
-    domain: str = Field(min_length=1, max_length=260, examples=["example.com"])
+    domain: Text = Field(min_length=1, max_length=260, examples=["example.com"])
 
 
 class DomainPublic(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mediamanager.cli.registry_cmds import _REGISTRY_HELP, _TOKEN_HELP, _Api, _print_json
+from mediamanager.cli.registry_cmds import _REGISTRY_HELP, _TOKEN_HELP, _api, _print_json
 
 __all__ = ["register"]
 
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager disputes list
         """
-        _print_json(_Api(registry, token).call("GET", "/disputes"))
+        _print_json(_api(registry, token).list_disputes())
 
     @disputes_app.command("respond")
     def disputes_respond(
@@ -39,10 +39,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager disputes respond 3f2a... --evidence 'first published at https://...'
         """
-        out = _Api(registry, token).call(
-            "POST", f"/disputes/{dispute_id}/respond", json={"evidence": evidence}
-        )
-        _print_json(out)
+        _print_json(_api(registry, token).respond_dispute(dispute_id, evidence))
 
     @disputes_app.command("withdraw")
     def disputes_withdraw(
@@ -54,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager disputes withdraw 3f2a...
         """
-        _print_json(_Api(registry, token).call("POST", f"/disputes/{dispute_id}/withdraw"))
+        _print_json(_api(registry, token).withdraw_dispute(dispute_id))
 
     @disputes_app.command("resolve")
     def disputes_resolve(
@@ -67,5 +64,4 @@ def register(app: typer.Typer) -> None:
 
         Example: mediamanager disputes resolve 3f2a... --outcome shared
         """
-        out = _Api(registry, token).call("POST", f"/disputes/{dispute_id}/resolve", json={"outcome": outcome})
-        _print_json(out)
+        _print_json(_api(registry, token).resolve_dispute(dispute_id, outcome))

@@ -220,9 +220,7 @@ def statement_cmd(
             engine = make_engine(db)
             upgrade_schema(engine)
             try:
-                text = export_statement(
-                    LedgerService(UnitOfWork(engine)).statement(owner, period), fmt
-                )
+                text = export_statement(LedgerService(UnitOfWork(engine)).statement(owner, period), fmt)
             finally:
                 engine.dispose()
         else:

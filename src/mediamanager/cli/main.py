@@ -46,11 +46,20 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
+    token_file: str = typer.Option(
+        None,
+        "--token-file",
+        help="Read the registry API token from this file's first line ('-': stdin; env "
+        "MEDIAMANAGER_TOKEN_FILE). Safer than --token, which every user sees in the process list.",
+    ),
 ) -> None:
     """Media Manager.
 
     Example: mediamanager demo
     """
+    from mediamanager.cli.token_source import set_token_file
+
+    set_token_file(token_file)
 
 
 for _name in COMMAND_MODULES:

@@ -132,7 +132,8 @@ def sign(
         None,
         "--token",
         envvar="MEDIAMANAGER_TOKEN",
-        help="Registry API token (mm_..., from 'owners create' or 'tokens create') for --register URL.",
+        help="Registry API token (mm_..., from 'owners create' or 'tokens create') for --register URL; "
+        "visible in the process list: prefer env MEDIAMANAGER_TOKEN or 'mediamanager --token-file FILE'.",
     ),
     tsa_url: str | None = typer.Option(
         None, "--tsa-url", help="RFC 3161 timestamp authority (off by default)."
@@ -144,12 +145,17 @@ def sign(
 
     Example: mediamanager sign gen.png --out signed.png --key pki/signer.key --cert pki/chain.pem --model sdxl --watermark
     """
+    from mediamanager.cli.token_source import resolve_token
     from mediamanager.errors import MediaManagerError
     from mediamanager.model import parse_preference_spec
     from mediamanager.provenance.c2pa_sign import mime_type_for, sign_file
     from mediamanager.provenance.resolve import binding_value, record_for_signed_asset
     from mediamanager.provenance.watermark.image import embed_image_file, watermark_key
 
+    try:
+        token = resolve_token(token)
+    except MediaManagerError as exc:
+        _fail(str(exc))
     if register_to and register_to.startswith(("http://", "https://")) and not token:
         _fail(
             "--register URL needs --token: a registry API token (mediamanager owners create / tokens create)"

@@ -12,7 +12,10 @@ import typer
 __all__ = ["register"]
 
 _REGISTRY_HELP = "Registry URL (env MEDIAMANAGER_REGISTRY_URL)."
-_TOKEN_HELP = "API token (env MEDIAMANAGER_TOKEN)."
+_TOKEN_HELP = (
+    "API token. Visible to other users in the process list: prefer env MEDIAMANAGER_TOKEN or "
+    "'mediamanager --token-file FILE' ('-' for stdin)."
+)
 
 
 def _settings(**overrides: Any) -> Any:
@@ -28,6 +31,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _api(url: str | None, token: str | None) -> Any:
     """A :class:`~mediamanager.client.RegistryApi` whose failures print one line and exit 1."""
+    from mediamanager.cli.token_source import resolve_token
     from mediamanager.client import RegistryApi
     from mediamanager.errors import MediaManagerError
 
@@ -38,17 +42,10 @@ def _api(url: str | None, token: str | None) -> Any:
             except MediaManagerError as exc:
                 raise _fail(str(exc)) from None
 
-        def call(self, method: str, path: str, **kwargs: Any) -> Any:
-            return self.request(method, path, **kwargs)
-
     try:
-        return _CliApi(url, token, timeout=120)
+        return _CliApi(url, resolve_token(token), timeout=120)
     except MediaManagerError as exc:
         raise _fail(str(exc)) from None
-
-
-def _Api(url: str | None, token: str | None) -> Any:
-    return _api(url, token)
 
 
 def _print_json(value: Any) -> None:
@@ -506,19 +503,42 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     def audit_verify(
         db: str = typer.Option(None, "--db", help="Database URL (default: env MEDIAMANAGER_DB_URL)."),
+        checkpoint: Path = typer.Option(
+            None, "--checkpoint", help="A signed checkpoint kept earlier (GET /audit/checkpoint, snapshot)."
+        ),
     ) -> None:
-        """Check the audit log's hash chain; exits 1 and names the first bad entry if it was tampered with.
+        """Check the audit log's hash chain and that every state table matches it; exits 1 and names
+        the first bad entry if anything was tampered with. With --checkpoint, also prove the log still
+        holds the signed head (a cut tail or a re-chained log fails).
 
-        Example: mediamanager audit verify --db sqlite:///mediamanager.db
+        Example: mediamanager audit verify --db sqlite:///mediamanager.db --checkpoint checkpoint.json
         """
-        from mediamanager.errors import MediaManagerError
+        from mediamanager.errors import IntegrityError, MediaManagerError
+        from mediamanager.registry.checkpoint import (
+            check_checkpoint,
+            key_path,
+            load_or_create_key,
+            read_checkpoint,
+        )
         from mediamanager.registry.lookup import LookupService
         from mediamanager.registry.store import make_engine
         from mediamanager.registry.uow import UnitOfWork
 
         settings = _settings(db_url=db)
         try:
-            report = LookupService(UnitOfWork(make_engine(settings.db_url), settings)).verify_audit()
+            uow = UnitOfWork(make_engine(settings.db_url), settings)
+            if checkpoint is not None:
+                signed = read_checkpoint(checkpoint)
+                # On the registry's own host its key must be the signer, not just any key.
+                own = key_path(settings, uow.engine.url)
+                trusted = load_or_create_key(settings, uow.engine.url).public_key() if own.is_file() else None
+                with uow.read() as conn:
+                    try:
+                        check_checkpoint(conn, signed, trusted_key=trusted)
+                    except IntegrityError as exc:
+                        typer.secho(f"audit log BROKEN against {checkpoint}: {exc}", fg=typer.colors.RED)
+                        sys.exit(1)
+            report = LookupService(uow).verify_audit()
         except MediaManagerError as exc:
             raise _fail(str(exc)) from None
         except Exception as exc:  # an unreadable database is a failed check, reported plainly
@@ -526,7 +546,6 @@ def register(app: typer.Typer) -> None:
         if report.ok:
             typer.echo(f"audit log intact: {report.entries} entries, head {report.head_hash}")
             return
-        typer.secho(
-            f"audit log BROKEN at entry {report.first_bad_seq}: {report.problem}", fg=typer.colors.RED
-        )
+        where = "" if report.first_bad_seq is None else f" at entry {report.first_bad_seq}"
+        typer.secho(f"audit log BROKEN{where}: {report.problem}", fg=typer.colors.RED)
         sys.exit(1)

@@ -7,7 +7,12 @@ appends one row in the same transaction as the change. Row ``n`` stores::
 
 where ``prev_hash`` is ``hash_{n-1}`` (64 zeros before the first row),
 ``canonical_json`` is JSON with sorted keys, no spaces and ASCII only, and
-``payload`` is the stored canonical-JSON text. The single ``audit_head`` row
+``payload`` is the stored canonical-JSON text. Since revision 0005 an entry about a state
+table also carries ``state`` (see :mod:`mediamanager.registry.audit_state`) and is hashed as::
+
+    hash_n = sha256_hex(prev_hash + "\\n" + canonical_json([seq, at, actor, action, entity, entity_id, payload, state]))
+
+so the log also proves what the tables hold. The single ``audit_head`` row
 holds the last sequence number and hash: every write transaction locks it first,
 which also serialises writers, and :func:`verify_chain` checks the log against it
 so that a deleted tail is noticed too.
@@ -24,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mediamanager.model import utcnow
+from mediamanager.registry import audit_state
 from mediamanager.registry.store.tables import audit_head, audit_log
 
 __all__ = [
@@ -47,9 +53,20 @@ def canonical_json(value: Any) -> str:
 
 
 def _entry_hash(
-    prev_hash: str, seq: int, at: str, actor: str, action: str, entity: str, entity_id: str, payload: str
+    prev_hash: str,
+    seq: int,
+    at: str,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    payload: str,
+    state: str | None = None,
 ) -> str:
-    body = canonical_json([seq, at, actor, action, entity, entity_id, payload])
+    fields: list[Any] = [seq, at, actor, action, entity, entity_id, payload]
+    if state is not None:
+        fields.append(state)
+    body = canonical_json(fields)
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
@@ -66,6 +83,7 @@ class AuditEntry:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    state: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +96,7 @@ class AuditEntry:
             "payload": self.payload,
             "prev_hash": self.prev_hash,
             "hash": self.hash,
+            "state": self.state,
         }
 
 
@@ -118,12 +137,16 @@ def append(
     entity_id: str,
     payload: Mapping[str, Any],
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction (which must have called :func:`lock_head`)."""
+    """Append one entry in the caller's transaction (which must have called :func:`lock_head`).
+
+    Call it after the change: the entry binds the entity's row as it is now.
+    """
     seq, prev = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
     seq = int(seq) + 1
     at = utcnow().isoformat()
     text = canonical_json(dict(payload))
-    digest = _entry_hash(prev, seq, at, actor, action, entity, entity_id, text)
+    state = audit_state.state_digest(conn, entity, entity_id)
+    digest = _entry_hash(prev, seq, at, actor, action, entity, entity_id, text, state)
     conn.execute(
         sa.insert(audit_log).values(
             seq=seq,
@@ -135,14 +158,20 @@ def append(
             payload=text,
             prev_hash=prev,
             hash=digest,
+            state=state,
         )
     )
     conn.execute(sa.update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
-    return AuditEntry(seq, at, actor, action, entity, entity_id, dict(payload), prev, digest)
+    return AuditEntry(seq, at, actor, action, entity, entity_id, dict(payload), prev, digest, state)
 
 
-def verify_chain(conn: sa.Connection, *, batch: int = 5000) -> AuditReport:
-    """Recompute every hash in order; report the first row that was edited, removed or inserted."""
+def verify_chain(conn: sa.Connection, *, batch: int = 5000, state: bool = True) -> AuditReport:
+    """Recompute every hash in order; report the first row that was edited, removed or inserted.
+
+    With ``state`` (the default) the state tables are then checked against the log too
+    (:func:`mediamanager.registry.audit_state.check_state`).
+    """
+    latest: dict[tuple[str, str], audit_state.Latest] = {}
     head_seq, head_hash = conn.execute(
         sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
     ).one()
@@ -163,9 +192,16 @@ def verify_chain(conn: sa.Connection, *, batch: int = 5000) -> AuditReport:
                 return AuditReport(
                     False, count, prev, r.seq, f"entry {r.seq} does not follow entry {r.seq - 1}"
                 )
-            digest = _entry_hash(prev, r.seq, r.at, r.actor, r.action, r.entity, r.entity_id, r.payload)
+            digest = _entry_hash(
+                prev, r.seq, r.at, r.actor, r.action, r.entity, r.entity_id, r.payload, r.state
+            )
             if digest != r.hash:
                 return AuditReport(False, count, prev, r.seq, f"entry {r.seq} was altered (hash mismatch)")
+            if state and r.entity in audit_state.STATE_TABLES:
+                parents = (
+                    audit_state.parents_of(r.entity, json.loads(r.payload)) if r.entity in _PARENTED else ()
+                )
+                latest[(r.entity, r.entity_id)] = audit_state.Latest(r.seq, r.state, parents)
             prev = r.hash
             expected_seq += 1
             count += 1
@@ -174,7 +210,14 @@ def verify_chain(conn: sa.Connection, *, batch: int = 5000) -> AuditReport:
         return AuditReport(
             False, count, prev, count + 1, f"log ends at entry {count} but the head records entry {head_seq}"
         )
+    if state:
+        problem = audit_state.check_state(conn, latest)
+        if problem is not None:
+            return AuditReport(False, count, prev, problem.seq, problem.problem)
     return AuditReport(True, count, prev)
+
+
+_PARENTED = frozenset({"dispute", "preferences"})
 
 
 def read_entries(conn: sa.Connection, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
@@ -184,7 +227,16 @@ def read_entries(conn: sa.Connection, *, after: int = 0, limit: int = 100) -> li
     ).all()
     return [
         AuditEntry(
-            r.seq, r.at, r.actor, r.action, r.entity, r.entity_id, json.loads(r.payload), r.prev_hash, r.hash
+            r.seq,
+            r.at,
+            r.actor,
+            r.action,
+            r.entity,
+            r.entity_id,
+            json.loads(r.payload),
+            r.prev_hash,
+            r.hash,
+            r.state,
         )
         for r in rows
     ]

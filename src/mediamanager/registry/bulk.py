@@ -156,8 +156,10 @@ class LocalRegistrar:
     def set_collection_preferences(self, collection: str, spec: str) -> None:
         from mediamanager.model import parse_preference_spec
 
+        from mediamanager.registry.preferences import PreferenceService
+
         prefs = parse_preference_spec(spec, location=f"collection:{collection}")
-        self.service.set_preferences(self.owner, "collection", collection, prefs)
+        PreferenceService(self.works.uow).set_preferences(self.owner, "collection", collection, prefs)
 
 
 def run_bulk(

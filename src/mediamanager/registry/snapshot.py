@@ -4,6 +4,8 @@ The format (file names, version, schemas, manifest, reader) is specified in
 :mod:`mediamanager.snapshot_format`, which the scanner's reader shares. The prebuilt indexes
 and the Arrow tables are memory-mapped by readers, so opening a 1 M-work snapshot takes seconds
 and worker processes share its pages through the page cache.
+``checkpoint.json`` beside the manifest holds the audit head the snapshot was taken at, signed
+(:mod:`mediamanager.registry.checkpoint`).
 
 The snapshot never contains registered content, e-mail addresses, tokens, source URLs or
 domain-verification tokens: only fingerprints (inside the indexes), effective preferences,
@@ -278,6 +280,13 @@ def export_snapshot(uow: UnitOfWork, out: str | Path) -> SnapshotManifest:
     reader = ExportReader(uow)
     info = reader.info()
     owners = ({"id": o.id, "kind": o.kind, "display_name": o.display_name} for o in reader.iter_owners())
-    return write_snapshot(
+    manifest = write_snapshot(
         out, owners, _public_works(reader), registry_version=info.version, registry_head=info.sha256
     )
+    # The head the snapshot was taken at, signed (not in ``files``: readers need not trust it).
+    from mediamanager.registry.checkpoint import load_or_create_key, sign_checkpoint
+
+    seq = int(info.version.removeprefix("audit-"))
+    signed = sign_checkpoint(load_or_create_key(uow.settings, uow.engine.url), seq, info.sha256)
+    (manifest.path / "checkpoint.json").write_text(json.dumps(signed, indent=2) + "\n")
+    return manifest

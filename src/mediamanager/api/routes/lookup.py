@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from mediamanager.api.deps import LookupDep
+from mediamanager.api.deps import AccountsDep, LookupDep, SettingsDep
 from mediamanager.api.schemas import AuditReportPublic, LookupRequest, LookupResponse, RegistryInfoPublic
+from mediamanager.errors import MediaTooLargeError
+from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.lookup import LookupQuery, WorkMatch
 from mediamanager.registry.lookup import LookupService
 
 router = APIRouter(tags=["lookup"])
+_bearer = HTTPBearer(auto_error=False, description="Optional: an API token lifts the anonymous limits.")
 
 
 # Small exact (sha256) batches are answered on the event loop: well under a millisecond of
@@ -23,9 +28,28 @@ INLINE_BATCH = 16
 
 
 @router.post("/lookup", response_model=LookupResponse)
-async def lookup(body: LookupRequest, service: LookupDep) -> Response:
+async def lookup(
+    body: LookupRequest,
+    service: LookupDep,
+    accounts: AccountsDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Response:
     """Up to 10,000 items (sha256 and/or fingerprints) per call. Each result lists the matched works, best
-    first, with score, effective preferences and evidence, and whether the claim is disputed."""
+    first, with score, effective preferences and evidence, and whether the claim is disputed.
+
+    Anonymous calls are rate-limited per client and may carry at most
+    `anonymous_lookup_max_fingerprints` near-duplicate fingerprints; a token lifts both."""
+    if credentials is not None:
+        # A token lifts the limits, so it must be a real one (the rate limiter skipped this call).
+        await run_in_threadpool(accounts.authenticate, credentials.credentials)
+    else:
+        cost = sum(1 for i in body.items for f in i.fingerprints if f.kind not in EXACT_KINDS)
+        if cost > settings.anonymous_lookup_max_fingerprints:
+            raise MediaTooLargeError(
+                f"{cost} near-duplicate fingerprints; anonymous lookups may carry at most "
+                f"{settings.anonymous_lookup_max_fingerprints} (send an API token for more)"
+            )
     queries = [
         LookupQuery(
             item_id=i.id,
@@ -94,6 +118,16 @@ def audit_verify(service: LookupDep) -> AuditReportPublic:
     return AuditReportPublic(
         ok=r.ok, entries=r.entries, head_hash=r.head_hash, first_bad_seq=r.first_bad_seq, problem=r.problem
     )
+
+
+@router.get("/audit/checkpoint", tags=["registry"])
+def audit_checkpoint(service: LookupDep, settings: SettingsDep) -> dict[str, Any]:
+    """The audit chain's head signed with the registry's Ed25519 key. Keep it: later,
+    `mediamanager audit verify --checkpoint FILE` proves the log was not cut or re-chained since."""
+    from mediamanager.registry.checkpoint import current_checkpoint
+
+    with service.uow.read() as conn:
+        return current_checkpoint(conn, settings)
 
 
 @router.get("/healthz", tags=["registry"])

@@ -10,7 +10,8 @@
   :data:`mediamanager.api.deps.CurrentOwner`: stored hashed, revoked tokens answer 401). The manifest
   row records its owner, and another owner's manifest answers 404 exactly like a missing one.
 
-Reads are public, as in the C2PA Soft Binding Resolution API. The routes read
+Errors are raised as the domain's typed exceptions and mapped to HTTP statuses in one place,
+:mod:`mediamanager.api.errors`. Reads are public, as in the C2PA Soft Binding Resolution API. The routes read
 ``request.app.state.engine`` (schema at Alembic revision ``0003``) and, for writes,
 ``request.app.state.uow`` (a :class:`~mediamanager.registry.uow.UnitOfWork`).
 """
@@ -21,12 +22,14 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field, model_validator
 
 from mediamanager.api.deps import CurrentOwner
-from mediamanager.errors import ConflictError, InputError, NotFoundError
+from mediamanager.api.schemas import Text
+from mediamanager.errors import InputError, MediaTooLargeError
 from mediamanager.provenance.repository import ManifestRecord, ManifestRepository, SoftBinding
+from mediamanager.values import check_json_value
 
 __all__ = ["MAX_CONTENT_BYTES", "router"]
 
@@ -53,18 +56,24 @@ class MatchList(BaseModel):
 
 
 class SoftBindingIn(BaseModel):
-    alg: str = Field(min_length=1, max_length=128)
-    value: str = Field(min_length=1, max_length=512)
+    alg: Text = Field(min_length=1, max_length=128)
+    value: Text = Field(min_length=1, max_length=512)
 
 
 class ManifestCreate(BaseModel):
-    manifestId: str = Field(min_length=1, max_length=255)
-    format: str = Field(min_length=1, max_length=100)
+    manifestId: Text = Field(min_length=1, max_length=255)
+    format: Text = Field(min_length=1, max_length=100)
     manifest: dict[str, Any]
     manifestBytes: str | None = Field(default=None, description="base64 of the C2PA manifest store")
     pdq: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
     pdqQuality: int | None = Field(default=None, ge=0, le=100)
     softBindings: list[SoftBindingIn] = Field(default_factory=list, max_length=64)
+
+    @model_validator(mode="after")
+    def _storable(self) -> ManifestCreate:
+        # Stored as JSON and served back: NaN, NUL or a lone surrogate would fail on the way out.
+        check_json_value(self.manifest, "manifest")
+        return self
 
 
 @router.get("/matches/byBinding", response_model=MatchList)
@@ -86,18 +95,16 @@ async def matches_by_content(request: Request, repo: RepositoryDep) -> MatchList
 
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_CONTENT_BYTES:
-        raise HTTPException(413, f"content larger than {MAX_CONTENT_BYTES} bytes")
+        raise MediaTooLargeError(f"content larger than {MAX_CONTENT_BYTES} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > MAX_CONTENT_BYTES:
-            raise HTTPException(413, f"content larger than {MAX_CONTENT_BYTES} bytes")
+            raise MediaTooLargeError(f"content larger than {MAX_CONTENT_BYTES} bytes")
     if not body:
-        raise HTTPException(400, "empty body: send the asset bytes")
-    try:
-        found = await run_in_threadpool(resolve_image_bytes, bytes(body), repo)
-    except InputError as exc:
-        raise HTTPException(415 if "not an image" in str(exc) else 400, str(exc)) from None
+        raise InputError("empty body: send the asset bytes")
+    # UnsupportedMediaError (415), CorruptMediaError and other InputErrors (422) map in api/errors.py.
+    found = await run_in_threadpool(resolve_image_bytes, bytes(body), repo)
     score = None if found.pdq_distance is None else round(1.0 - found.pdq_distance / 256, 4)
     return MatchList(
         matches=[Match(manifestId=m, method=found.method, similarityScore=score) for m in found.manifest_ids]
@@ -107,10 +114,7 @@ async def matches_by_content(request: Request, repo: RepositoryDep) -> MatchList
 @router.get("/manifests/{manifest_id:path}", response_model=None)
 def get_manifest(manifest_id: str, repo: RepositoryDep, request: Request) -> Response | dict[str, Any]:
     """The stored manifest: JSON, or the C2PA manifest store bytes when asked for ``application/c2pa``."""
-    try:
-        record = repo.get(manifest_id)
-    except NotFoundError:
-        raise HTTPException(404, "no such manifest") from None
+    record = repo.get(manifest_id)  # NotFoundError: 404
     if "application/c2pa" in request.headers.get("accept", "") and record.manifest_bytes:
         return Response(record.manifest_bytes, media_type="application/c2pa")
     return record.public()
@@ -122,7 +126,7 @@ def create_manifest(body: ManifestCreate, repo: RepositoryDep, owner: CurrentOwn
     try:
         raw = base64.b64decode(body.manifestBytes, validate=True) if body.manifestBytes else None
     except (binascii.Error, ValueError):
-        raise HTTPException(422, "manifestBytes is not base64") from None
+        raise InputError("manifestBytes is not base64") from None
     record = ManifestRecord(
         manifest_id=body.manifestId,
         format=body.format,
@@ -133,20 +137,12 @@ def create_manifest(body: ManifestCreate, repo: RepositoryDep, owner: CurrentOwn
         bindings=tuple(SoftBinding(b.alg, b.value) for b in body.softBindings),
         owner_id=owner.id,
     )
-    try:
-        repo.add(record)
-    except ConflictError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except InputError as exc:
-        raise HTTPException(422, str(exc)) from None
+    repo.add(record)  # ConflictError: 409, InputError: 422
     return {"manifestId": record.manifest_id}
 
 
 @router.delete("/manifests/{manifest_id:path}", status_code=204)
 def delete_manifest(manifest_id: str, repo: RepositoryDep, owner: CurrentOwner) -> Response:
     """Withdraw one of the caller's manifests; another owner's answers 404 like a missing one."""
-    try:
-        repo.delete(manifest_id, owner_id=owner.id)
-    except NotFoundError:
-        raise HTTPException(404, "no such manifest") from None
+    repo.delete(manifest_id, owner_id=owner.id)  # another owner's or a missing one: NotFoundError, 404
     return Response(status_code=204)

@@ -15,10 +15,12 @@ from mediamanager.api.deps import (
     WorksDep,
 )
 from mediamanager.api.schemas import (
+    MAX_INT32,
     DisputePublic,
     EffectivePreferences,
     PreferencesIn,
     PreferencesPublic,
+    Text,
     WorkCreate,
     WorkPublic,
     WorkRegistered,
@@ -69,12 +71,12 @@ def register_upload(
         UploadFile, File(description="The work's content; fingerprinted here, kept only if asked.")
     ],
     media_type: Annotated[MediaType | None, Form()] = None,
-    title: Annotated[str, Form(max_length=500)] = "",
-    creator: Annotated[str, Form(max_length=300)] = "",
-    aliases: Annotated[list[str] | None, Form()] = None,
-    source_urls: Annotated[list[str] | None, Form()] = None,
-    collection: Annotated[str | None, Form(max_length=200)] = None,
-    preferences: Annotated[str | None, Form(max_length=10_000, description="e.g. genai-train=deny")] = None,
+    title: Annotated[Text, Form(max_length=500)] = "",
+    creator: Annotated[Text, Form(max_length=300)] = "",
+    aliases: Annotated[list[Text] | None, Form()] = None,
+    source_urls: Annotated[list[Text] | None, Form()] = None,
+    collection: Annotated[Text | None, Form(max_length=200)] = None,
+    preferences: Annotated[Text | None, Form(max_length=10_000, description="e.g. genai-train=deny")] = None,
     keep_content: Annotated[bool | None, Form()] = None,
     if_exists: Annotated[str, Form(pattern="^(error|return)$")] = "error",
 ) -> WorkRegistered:
@@ -111,7 +113,7 @@ def list_works(
     owner: CurrentOwner,
     works: WorksDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
 ) -> list[WorkPublic]:
     return [WorkPublic.of(w) for w in works.list_works(owner, limit=limit, offset=offset)]
 

@@ -176,6 +176,9 @@ audit_log = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),  # canonical JSON
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # Revision 0005: sha256 of the entity's row after the change ("absent" once deleted); NULL on
+    # older entries and on entities with no state table. Hashed into ``hash`` when present.
+    sa.Column("state", sa.String(64), nullable=True),
 )
 
 # One row (id = 1): the chain's head. Every write transaction locks it first, which
