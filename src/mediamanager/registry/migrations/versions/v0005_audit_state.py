@@ -5,7 +5,7 @@ Adds ``audit_log.state`` (see :mod:`mediamanager.registry.audit_state`) and appe
 row of the state tables is bound to the chain and ``audit verify`` can check the tables too.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-03 12:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
