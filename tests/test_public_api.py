@@ -26,7 +26,7 @@ DOCUMENTED: dict[str, list[str]] = {
         "AIAgent", "Capture", "collect_signals", "emit_ai_txt", "emit_content_signal", "emit_content_usage", "emit_robots_txt", "emit_rsl", "emit_tdmrep_json", "load_agents", "parse_ai_txt", "parse_content_signal", "parse_content_usage", "parse_robots_txt", "parse_rsl", "parse_tdm_headers", "parse_tdmrep_json", "parse_x_robots_tag", "preferences_from", "read_signals", "robots_allowed",
     ],
     "mediamanager.fingerprint": [
-        "ContentFingerprints", "Limits", "detect_media_type", "fingerprint_content", "fingerprint_text", "fingerprint_texts", "read_content",
+        "ContentFingerprints", "Limits", "detect_media_type", "exact_only_warning", "fingerprint_content", "fingerprint_text", "fingerprint_texts", "read_content",
     ],
     "mediamanager.provenance": [
         "GeneratedText", "PkiPaths", "SignResult", "TextDetection", "TextDetectionReport", "TextWatermarkKey", "TextWatermarkKeyring", "VerifyReport", "VerifyStatus", "detect_ids", "detect_text", "generate_text", "init_test_pki", "kgw_logits_processor", "load_text_model", "load_text_tokenizer", "new_text_key", "sign_file", "verify_bytes", "verify_file",

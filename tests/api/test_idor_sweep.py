@@ -30,20 +30,60 @@ ROUTES: dict[tuple[str, str], tuple[str, int, dict[str, Any] | None]] = {
     ("POST", "/domains/{domain}/verify"): ("private", 404, None),
     ("GET", "/manifests/{manifest_id}"): ("public", 200, None),
     ("DELETE", "/manifests/{manifest_id}"): ("private", 404, None),
+    # A's dispute with C: B is no party
+    ("GET", "/disputes/{dispute_id}"): ("private", 404, None),
+    ("POST", "/disputes/{dispute_id}/respond"): ("private", 404, {"evidence": "mine since 1999"}),
+    ("POST", "/disputes/{dispute_id}/withdraw"): ("private", 404, None),
+    ("POST", "/disputes/{dispute_id}/resolve"): ("private", 404, {"outcome": "later"}),
+    # the ledger: an event about A's work from C's scan, and C's licence request to A
+    ("GET", "/ledger/events/{seq}"): ("private", 404, None),
+    ("GET", "/ledger/licences/{licence_id}"): ("private", 404, None),
+    ("POST", "/ledger/licences/{licence_id}/accept"): ("private", 404, None),
+    ("POST", "/ledger/licences/{licence_id}/decline"): ("private", 404, None),
+    ("POST", "/ledger/licences/{licence_id}/revoke"): ("private", 404, None),
+    ("GET", "/works/{work_id}/usage"): ("private", 404, None),
 }
 
 SECRETS = ("alice@example.org", "A secret title", "https://alice.example/private")
 
 
 def _a_records(client: TestClient, a: Account) -> dict[str, str]:
-    """One record of every kind, owned by A; returns the value for each path-parameter name."""
+    """One record of every kind, owned by A (or shared by A and a third owner C, never B); returns the
+    value for each path-parameter name."""
+    from mediamanager.ledger.events import WorkUsage
+    from mediamanager.registry.ledger import LedgerService
+
     body = fp_body("Alice's private poem about the sea and the wind. " * 20)
     w = client.post(
         "/works",
         headers=a.auth,
-        json={**body, "title": SECRETS[1], "collection": "a-coll", "source_urls": [SECRETS[2] + "/1"]},
+        json={
+            **body,
+            "title": SECRETS[1],
+            "collection": "a-coll",
+            "source_urls": [SECRETS[2] + "/1"],
+            "preferences": {"spec": "ai-input=allow-if:attribution"},
+        },
     )
     assert w.status_code == 201, w.text
+    work_id = w.json()["work"]["id"]
+    c = sign_up(client, "Carol")
+    assert client.post("/works", headers=c.auth, json=body).status_code == 201  # C claims it too: a dispute
+    [dispute] = client.get("/disputes", headers=a.auth).json()
+    lic = client.post(
+        "/ledger/licences",
+        headers=c.auth,
+        json={"work_ids": [work_id], "purpose": "ai-input", "licensee_key_id": "0123456789abcdef"},
+    )
+    assert lic.status_code == 201, lic.text
+    uow = client.app.state.uow  # type: ignore[attr-defined]
+    with uow.write(c.id) as tx:  # an event about A's work, as C's scan submission would record it
+        submission = {
+            "id": "sub-1", "scan_id": "scan-1", "builder_id": c.id, "dataset": "d", "dataset_version": "1",
+            "purpose": "ai-input", "scan_time": "2026-11-01T00:00:00+00:00",
+        }  # fmt: skip
+        usage = WorkUsage(work_id, a.id, "kept-under-licence", None, "sha256", 1.0, None, ["i1"])
+        assert LedgerService.append_events(tx.conn, submission, [usage]) == 1
     assert (
         client.put(
             "/preferences/collections/a-coll", headers=a.auth, json={"spec": "ai-train=deny"}
@@ -66,7 +106,10 @@ def _a_records(client: TestClient, a: Account) -> dict[str, str]:
     )
     assert m.status_code == 201
     return {
-        "work_id": w.json()["work"]["id"],
+        "work_id": work_id,
+        "dispute_id": dispute["id"],
+        "licence_id": lic.json()["id"],
+        "seq": "1",
         "owner_id": a.id,
         "token_id": t.json()["id"],
         "name": "a-coll",

@@ -42,7 +42,7 @@ def test_migration_creates_the_tables(repo: ManifestRepository) -> None:
     names = set(sa.inspect(repo.engine).get_table_names())
     assert {"provenance_manifests", "provenance_soft_bindings"} <= names
     with repo.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0006"  # the head
     columns = {c["name"] for c in sa.inspect(repo.engine).get_columns("provenance_manifests")}
     assert "owner_id" in columns
 

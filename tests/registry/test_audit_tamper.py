@@ -96,8 +96,8 @@ TAMPERS: dict[str, str] = {
     "delete a work row": "DELETE FROM preferences WHERE target=(SELECT id FROM works LIMIT 1); "
     "DELETE FROM fingerprints WHERE work_id=(SELECT id FROM works LIMIT 1); "
     "DELETE FROM works WHERE id=(SELECT id FROM works WHERE status='active' LIMIT 1);",
-    "insert a fake owner": "INSERT INTO owners VALUES ('f'||substr(hex(randomblob(16)),1,31),'person','Mallory',NULL,"
-    "'2026-01-01 00:00:00');",
+    "insert a fake owner": "INSERT INTO owners (id, kind, display_name, email, created_at) VALUES "
+    "('f'||substr(hex(randomblob(16)),1,31),'person','Mallory',NULL,'2026-01-01 00:00:00');",
     "full re-chain after an edit": "",
 }
 

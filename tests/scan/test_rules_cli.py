@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from scan_fixtures import alter_text, spam_texts
+from scan_fixtures import spam_texts
 
 from mediamanager.model import Preferences, parse_preference_spec
 
@@ -176,7 +176,9 @@ def test_signals_read_keeps_the_parents_licence(tmp_path: Path) -> None:
 def test_match_threshold_option(registry: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     snapshot, texts = registry
     data = tmp_path / "near.jsonl"
-    data.write_text(json.dumps({"id": "near", "text": alter_text(texts["deny"])}) + "\n")
+    # One word in 16 edited: every probe window of the query differs, so no score reaches 1.0.
+    near = " ".join("edited" if i % 16 == 7 else w for i, w in enumerate(texts["deny"].split()))
+    data.write_text(json.dumps({"id": "near", "text": near}) + "\n")
     res = _scan(data, snapshot, tmp_path / "default")
     assert _rows(tmp_path / "default") == {"near": ("drop", "deny:registry")}, res.stderr
     res = _scan(data, snapshot, tmp_path / "strict", "--match-threshold", "minhash=1.0", "--unknown", "keep")

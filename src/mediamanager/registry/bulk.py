@@ -155,7 +155,6 @@ class LocalRegistrar:
 
     def set_collection_preferences(self, collection: str, spec: str) -> None:
         from mediamanager.model import parse_preference_spec
-
         from mediamanager.registry.preferences import PreferenceService
 
         prefs = parse_preference_spec(spec, location=f"collection:{collection}")
