@@ -64,10 +64,15 @@ def test_domain_is_verified_when_token_is_published(uow: UnitOfWork, alice: Owne
 def test_verification_is_bounded(site: _Site) -> None:
     site.files[WELL_KNOWN_PATH] = (200, b"x" * 10_000)
     with pytest.raises(VerificationError, match="larger"):
-        asyncio.run(check_domain_token(site.domain, "t", scheme="http", max_bytes=4096, allow_loopback=True))
+        # A generous deadline: this case is about the size bound, not time, and must hold on a loaded machine.
+        asyncio.run(
+            check_domain_token(
+                site.domain, "t", scheme="http", max_bytes=4096, allow_loopback=True, timeout_s=60
+            )
+        )
     site.files[WELL_KNOWN_PATH] = (302, b"http://example.invalid/elsewhere")
     with pytest.raises(VerificationError, match="302"):
-        asyncio.run(check_domain_token(site.domain, "t", scheme="http", allow_loopback=True))
+        asyncio.run(check_domain_token(site.domain, "t", scheme="http", allow_loopback=True, timeout_s=60))
     with pytest.raises(VerificationError, match="cannot fetch"):
         asyncio.run(check_domain_token("127.0.0.1:9", "t", scheme="http", timeout_s=1, allow_loopback=True))
 
