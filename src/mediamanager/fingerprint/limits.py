@@ -44,7 +44,9 @@ class Limits:
             if getattr(self, name) <= 0:
                 raise InputError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
         if self.max_audio_seconds <= 0 or self.timeout_s <= 0 or self.max_decode_s <= 0:
-            raise InputError("Limits.max_audio_seconds, Limits.timeout_s and Limits.max_decode_s must be positive")
+            raise InputError(
+                "Limits.max_audio_seconds, Limits.timeout_s and Limits.max_decode_s must be positive"
+            )
 
 
 DEFAULT_LIMITS = Limits()
