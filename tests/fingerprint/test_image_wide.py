@@ -23,16 +23,20 @@ from mediamanager.fingerprint.limits import Limits
 MAX_RSS_MB = 400
 MAX_WALL_S = 6.0
 
+# The child reports its own peak RSS: VmHWM belongs to the process image after exec, whereas
+# ru_maxrss also counts the forked copy of the (large) pytest parent before exec.
 _CHILD = """
-import resource, sys, time
+import pathlib, resource, sys, time
 from mediamanager.cli.main import app
 started = time.monotonic()
 try:
     app(["fingerprint", "--json", sys.argv[1]])
 except SystemExit as exc:
     code = exc.code
-print(f"@@ {code} {time.monotonic() - started:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}",
-      file=sys.stderr)
+status = pathlib.Path("/proc/self/status")
+hwm = [line.split()[1] for line in status.read_text().splitlines() if line.startswith("VmHWM:")] if status.exists() else []
+peak = hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"@@ {code} {time.monotonic() - started:.3f} {peak}", file=sys.stderr)
 """
 
 
