@@ -40,6 +40,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import time
 import warnings
 from typing import Any
 
@@ -61,6 +62,7 @@ __all__ = [
     "PDQ_MIN_QUALITY",
     "QUERY_LOCAL_FEATURES",
     "ROTATION_PARTS",
+    "WIDE_WORK_SIDE",
     "canonical_image",
     "decode_luminance",
     "global_fingerprints",
@@ -122,23 +124,60 @@ def _open(data: bytes, limits: Limits) -> Image.Image:
     return image
 
 
+_WIDE_MODES = ("I;16", "I;16B", "I;16L", "I", "F")
+# 16-bit and 32-bit rasters are area-averaged (Pillow's BOX filter works on them natively) to
+# about this shorter side before the float stretch to 8 bits: the stretch on a full 49 Mpx
+# 16-bit PNG allocated about 1 GB of float64 and took 12 s (red-team D7). 1024 px is far above
+# every working size below (64 px canonical, 320 px ORB), and images this small are unchanged.
+WIDE_WORK_SIDE = 1024
+
+
+def _check_budget(started: float, limits: Limits, step: str) -> None:
+    elapsed = time.monotonic() - started
+    if elapsed > limits.max_decode_s:
+        raise MediaTooLargeError(
+            f"image decode took {elapsed:.3g} s by the {step}, over the budget of {limits.max_decode_s} s"
+        )
+
+
+def _wide_to_luminance(image: Image.Image, started: float, limits: Limits) -> NDArray[np.uint8]:
+    """Stretch a 16/32-bit or float raster to 8 bits, after reducing it to the working size."""
+    width, height = image.size
+    factor = min(width, height) // WIDE_WORK_SIDE
+    if factor >= 2:
+        image = image.resize((width // factor, height // factor), Image.Resampling.BOX)
+        _check_budget(started, limits, "reduction")
+    array = np.asarray(image, dtype=np.float64)
+    low = float(array.min())
+    span = float(array.max() - low) or 1.0
+    return np.ascontiguousarray(((array - low) * (255.0 / span)).astype(np.uint8))
+
+
 def decode_luminance(data: bytes, limits: Limits, min_side: int = DECODE_SIDE) -> NDArray[np.uint8]:
-    """Decode the first frame to 8-bit luminance, at the smallest JPEG scale keeping ``min_side`` px."""
+    """Decode the first frame to 8-bit luminance, at the smallest JPEG scale keeping ``min_side`` px.
+
+    16-bit, 32-bit and float images are first area-averaged to about :data:`WIDE_WORK_SIDE` px
+    on their shorter side. A decode that has run longer than ``Limits.max_decode_s`` is refused
+    with :class:`MediaTooLargeError` (checked after the pixels are decoded and after each step).
+    """
+    started = time.monotonic()
     image = _open(data, limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image.draft("L", (min_side, min_side))  # JPEG only; a no-op for other formats
-            if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                array = np.asarray(image, dtype=np.float64)
-                span = float(array.max() - array.min()) or 1.0
-                return np.ascontiguousarray(((array - array.min()) * (255.0 / span)).astype(np.uint8))
+            image.load()
+            _check_budget(started, limits, "end of decoding")
+            if image.mode in _WIDE_MODES:
+                return _wide_to_luminance(image, started, limits)
             if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
                 # transparent pixels hash as white, the way viewers show them on a page
                 background = Image.new("RGBA", image.size, (255, 255, 255, 255))
                 image = Image.alpha_composite(background, image.convert("RGBA"))
             grey = image.convert("L")
             return np.ascontiguousarray(np.asarray(grey, dtype=np.uint8))
+    except MediaTooLargeError:  # the decode budget; a ValueError, not a corrupt file
+        raise
     except Image.DecompressionBombError as exc:
         raise MediaTooLargeError(f"image exceeds Pillow's pixel limit: {exc}") from exc
     except (OSError, ValueError, SyntaxError) as exc:

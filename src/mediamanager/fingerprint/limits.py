@@ -23,6 +23,9 @@ class Limits:
       first ``max_audio_seconds`` only (see ``docs/fingerprint.md``, audio).
     * ``timeout_s``: wall-clock budget for decoding one item in a subprocess
       (used by the audio decoder; pure-Python steps are bounded by the sizes above).
+    * ``max_decode_s``: wall-clock budget for decoding one image in process; it is checked
+      after the pixels are decoded and after each reduction step, and a decode over it is
+      refused with :class:`~mediamanager.errors.MediaTooLargeError` rather than hashed.
     * ``iscc_text_max_chars``: the ISCC Text-Code (iscc-core, pure Python, about
       0.3 MB/s) is computed only up to this length; longer texts get an ISCC-SUM
       (Data-Code + Instance-Code) instead, see :mod:`mediamanager.fingerprint.iscc`.
@@ -33,14 +36,17 @@ class Limits:
     max_pixels: int = 50_000_000
     max_audio_seconds: float = 900.0
     timeout_s: float = 30.0
+    max_decode_s: float = 10.0
     iscc_text_max_chars: int = 200_000
 
     def __post_init__(self) -> None:
         for name in ("max_bytes", "max_text_chars", "max_pixels", "iscc_text_max_chars"):
             if getattr(self, name) <= 0:
                 raise InputError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
-        if self.max_audio_seconds <= 0 or self.timeout_s <= 0:
-            raise InputError("Limits.max_audio_seconds and Limits.timeout_s must be positive")
+        if self.max_audio_seconds <= 0 or self.timeout_s <= 0 or self.max_decode_s <= 0:
+            raise InputError(
+                "Limits.max_audio_seconds, Limits.timeout_s and Limits.max_decode_s must be positive"
+            )
 
 
 DEFAULT_LIMITS = Limits()
