@@ -14,7 +14,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from mediamanager.model import Fingerprint, MediaType, Preferences
 
-__all__ = ["DisputeStatus", "LookupQuery", "LookupResult", "RegistryClient", "RegistryInfo", "WorkMatch"]
+# DisputeStatus (the type of WorkMatch.dispute) is importable here; the public list names entry points only.
+__all__ = ["LookupQuery", "LookupResult", "RegistryClient", "RegistryInfo", "WorkMatch"]
 
 
 @dataclass(frozen=True)
