@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from mediamanager.model import Fingerprint, MediaType, Preferences
 
+# DisputeStatus (the type of WorkMatch.dispute) is importable here; the public list names entry points only.
 __all__ = ["LookupQuery", "LookupResult", "RegistryClient", "RegistryInfo", "WorkMatch"]
 
 
@@ -36,8 +37,46 @@ class LookupQuery:
 
 
 @dataclass(frozen=True)
+class DisputeStatus:
+    """Where a matched work's dispute stands, as of the lookup (or, from a snapshot, of its export).
+
+    ``state`` is ``open``, ``answered`` (both live: the work is ``disputed``), ``lapsed`` (unanswered
+    past ``deadline_at``: the earlier claim stands), ``withdrawn`` or ``resolved``. ``role`` says
+    whether this work is the ``earlier`` or ``later`` registration, which is what ``outcome``
+    (``earlier``, ``later`` or ``shared``; set once withdrawn or resolved) refers to. Nothing else
+    of a dispute (evidence, proposals, who closed it) is public.
+    """
+
+    state: str
+    deadline_at: str | None  # ISO-8601, UTC
+    role: str
+    outcome: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "deadline_at": self.deadline_at,
+            "role": self.role,
+            "outcome": self.outcome,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> DisputeStatus | None:
+        if d is None:
+            return None
+        return cls(
+            state=d["state"], deadline_at=d.get("deadline_at"), role=d["role"], outcome=d.get("outcome")
+        )
+
+
+@dataclass(frozen=True)
 class WorkMatch:
-    """A registered work matched by a query, with its owner's effective preferences."""
+    """A registered work matched by a query, with its owner's effective preferences.
+
+    ``disputed`` and ``claimants`` speak of live (open or answered) disputes only; ``dispute`` is
+    the work's most relevant dispute in any state (None when it never had one): see
+    :func:`mediamanager.registry.disputes.dispute_statuses`.
+    """
 
     work_id: str
     score: float
@@ -49,6 +88,7 @@ class WorkMatch:
     preferences: Preferences
     disputed: bool = False
     claimants: tuple[str, ...] = ()
+    dispute: DisputeStatus | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +102,7 @@ class WorkMatch:
             "preferences": self.preferences.to_dict(effective=True),
             "disputed": self.disputed,
             "claimants": list(self.claimants),
+            "dispute": None if self.dispute is None else self.dispute.to_dict(),
         }
 
     @classmethod
@@ -77,6 +118,7 @@ class WorkMatch:
             preferences=Preferences.from_dict(d.get("preferences", {})),
             disputed=bool(d.get("disputed", False)),
             claimants=tuple(d.get("claimants", ())),
+            dispute=DisputeStatus.from_dict(d.get("dispute")),
         )
 
 

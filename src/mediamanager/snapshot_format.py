@@ -3,7 +3,7 @@
 The registry writes it (:mod:`mediamanager.registry.snapshot`); the scanner reads it
 (:class:`mediamanager.scan.clients.SnapshotRegistryClient`), without importing the registry.
 
-Format (``format_version`` 2). A snapshot is a directory::
+Format (``format_version`` 3). A snapshot is a directory::
 
     manifest.json            written last; its presence means the snapshot is complete
     owners.jsonl             one JSON object per line: {"id", "kind", "display_name"}
@@ -19,7 +19,7 @@ Format (``format_version`` 2). A snapshot is a directory::
 
 ``manifest.json`` is::
 
-    {"format": "mediamanager-registry-snapshot", "format_version": 2,
+    {"format": "mediamanager-registry-snapshot", "format_version": 3,
      "created_at": ISO-8601, "registry_version": "audit-<seq>", "registry_head": "<audit head sha256>",
      "counts": {"owners": int, "works": int, "preferences": int},
      "indexes": {"text": "index/text", ...},
@@ -28,7 +28,9 @@ Format (``format_version`` 2). A snapshot is a directory::
 
 :func:`open_snapshot` checks every file against ``files`` (and that no listed file is missing)
 and refuses a snapshot that does not match, or of another version, with
-:class:`~mediamanager.errors.RegistryUnavailableError`. Version 1 (``works.jsonl``) was never
+:class:`~mediamanager.errors.RegistryUnavailableError`. Version 3 added the ``dispute`` column
+(each work's dispute state as of the export); a version-2 snapshot, which lacks it, is refused
+rather than read as "never disputed": export it again. Version 1 (``works.jsonl``) was never
 released and is not read.
 """
 
@@ -62,7 +64,7 @@ __all__ = [
 ]
 
 FORMAT = "mediamanager-registry-snapshot"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 OWNERS = "owners.jsonl"
 WORKS = "works.arrow"
@@ -95,6 +97,18 @@ def works_schema() -> Any:
             ("iscc", pa.string()),
             ("disputed", pa.bool_()),
             ("claimants", pa.list_(pa.string())),
+            # DisputeStatus.to_dict() as of the export; null for a work never disputed (added in version 3)
+            (
+                "dispute",
+                pa.struct(
+                    [
+                        ("state", pa.string()),
+                        ("deadline_at", pa.string()),
+                        ("role", pa.string()),
+                        ("outcome", pa.string()),
+                    ]
+                ),
+            ),
             ("preferences", pa.int32()),
         ]
     )

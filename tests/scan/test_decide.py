@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from mediamanager.lookup import WorkMatch
+from mediamanager.lookup import DisputeStatus, WorkMatch
 from mediamanager.model import Decision, Evidence, Preferences, Purpose, parse_preference_spec
 from mediamanager.registry.resolve import Level, resolve_preferences
 from mediamanager.scan.config import DEFAULT_MATCH_THRESHOLDS
@@ -236,3 +236,15 @@ def test_disputed_matches_are_named_in_the_reasons() -> None:
                item_id="x")  # fmt: skip
     assert d.outcome.value == "keep"
     assert "registry match w1 is disputed by o1, o9" in d.reasons
+
+
+def test_the_registry_evidence_names_the_dispute_state() -> None:
+    lapsed = DisputeStatus("lapsed", "2026-02-09T12:00:00+00:00", "earlier")
+    m = WorkMatch(
+        "w1", 1.0, "sha256", "o1", "O", "T", "", parse_preference_spec("genai-train=allow"), dispute=lapsed
+    )
+    d = decide(Purpose.GENAI_TRAIN, (m,), None, unknown="drop", registry_location="snap", when=SCAN_TIME,
+               item_id="x")  # fmt: skip
+    assert [e.detail for e in d.rule.evidence if e.source == "registry"] == [
+        "sha256 match, score 1.000, dispute lapsed"
+    ]

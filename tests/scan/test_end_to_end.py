@@ -94,6 +94,10 @@ def test_a_disputed_match_is_reported_as_such(scanned: dict[str, Any], registere
     works = {m["work_id"]: m for m in json.loads(row["matches"])}
     assert set(works) == {registered.work_ids["disputed-allow"], registered.work_ids["disputed-deny"]}
     assert all(m["disputed"] for m in works.values())
+    states = sorted(
+        (m["dispute"]["state"], m["dispute"]["role"], m["dispute"]["outcome"]) for m in works.values()
+    )
+    assert states == [("open", "earlier", None), ("open", "later", None)]
     assert sum("is disputed by" in r for r in row["reasons"]) == 2
     # The most restrictive claim wins: Erin's deny over Dave's allow.
     assert row["outcome"] == "drop" and row["owners"] == ["Dave Claimant", "Erin Claimant"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from mediamanager.errors import ConflictError, InputError, NotFoundError
+from mediamanager.lookup import DisputeStatus
 from mediamanager.registry.matching import EXACT_KINDS
 from mediamanager.registry.records import DisputeRecord, Owner, WorkInput, clean_text
 from mediamanager.registry.store.tables import disputes, owners, works
@@ -19,6 +20,7 @@ __all__ = [
     "OUTCOMES",
     "DisputeService",
     "dispute_state",
+    "dispute_statuses",
     "live_claimants",
     "open_disputes",
     "refresh_work_status",
@@ -306,3 +308,37 @@ def live_claimants(conn: sa.Connection, work_ids: Sequence[str], now: datetime) 
         for w in work_ids
         if w in pairs
     }
+
+
+def dispute_statuses(conn: sa.Connection, work_ids: Sequence[str], now: datetime) -> dict[str, DisputeStatus]:
+    """For each work that is party to any dispute: the public state of its most relevant one at ``now``.
+
+    A live (open or answered) dispute comes before a closed or lapsed one, so ``state`` agrees with
+    ``disputed``; among equals the newest wins. Works never disputed are left out.
+    """
+    best: dict[str, tuple[tuple[bool, datetime, str], DisputeStatus]] = {}
+    seen: set[str] = set()
+    for chunk in chunks(list(work_ids), CHUNK // 2):
+        for r in conn.execute(
+            sa.select(
+                disputes.c.id,
+                disputes.c.work_a,
+                disputes.c.work_b,
+                disputes.c.status,
+                disputes.c.deadline_at,
+                disputes.c.outcome,
+                disputes.c.created_at,
+            ).where(sa.or_(disputes.c.work_a.in_(chunk), disputes.c.work_b.in_(chunk)))
+        ):
+            if r.id in seen:  # both works in the batch, found from both chunks
+                continue
+            seen.add(r.id)
+            state = dispute_state(r.status, r.deadline_at, now)
+            rank = (state in _LIVE, r.created_at, r.id)
+            deadline = None if r.deadline_at is None else r.deadline_at.astimezone(UTC).isoformat()
+            outcome = r.outcome if state in ("withdrawn", "resolved") else None
+            for work, role in ((r.work_a, "later"), (r.work_b, "earlier")):
+                if work not in best or rank > best[work][0]:
+                    best[work] = (rank, DisputeStatus(state, deadline, role, outcome))
+    wanted = set(work_ids)
+    return {w: status for w, (_rank, status) in best.items() if w in wanted}

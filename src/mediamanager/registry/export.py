@@ -11,10 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mediamanager.lookup import RegistryInfo
+from mediamanager.lookup import DisputeStatus, RegistryInfo
 from mediamanager.model import Fingerprint, Preferences
 from mediamanager.registry.accounts import owner_from_row
-from mediamanager.registry.disputes import live_claimants
+from mediamanager.registry.disputes import dispute_statuses, live_claimants
 from mediamanager.registry.lookup import LookupService
 from mediamanager.registry.preferences import effective_for_rows
 from mediamanager.registry.records import Owner
@@ -35,9 +35,11 @@ class ExportReader:
 
     def iter_public_works(
         self, *, batch: int = 5000
-    ) -> Iterator[tuple[Any, tuple[Fingerprint, ...], Preferences, tuple[str, ...]]]:
-        """Every work's public fields, matching fingerprints, effective preferences and claimants, in id order."""
+    ) -> Iterator[tuple[Any, tuple[Fingerprint, ...], Preferences, tuple[str, ...], DisputeStatus | None]]:
+        """Every work's public fields, matching fingerprints, effective preferences, claimants and dispute
+        state (all as of the unit of work's clock), in id order."""
         last = ""
+        now = self.uow.now()  # one instant for the whole export
         while True:
             with self.uow.read() as conn:
                 rows = conn.execute(
@@ -68,9 +70,10 @@ class ExportReader:
                     ):
                         fps[f.work_id].append(Fingerprint(f.kind, f.value, f.size, f.part))
                 prefs = effective_for_rows(conn, rows, public=True)
-                claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], self.uow.now())
+                claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], now)
+                states = dispute_statuses(conn, ids, now)
             for r in rows:
-                yield r, tuple(fps.get(r.id, ())), prefs[r.id], claimed.get(r.id, ())
+                yield r, tuple(fps.get(r.id, ())), prefs[r.id], claimed.get(r.id, ()), states.get(r.id)
             last = rows[-1].id
 
     def iter_owners(self) -> Iterable[Owner]:

@@ -12,7 +12,7 @@ from mediamanager.errors import InputError
 from mediamanager.lookup import LookupQuery, LookupResult, RegistryInfo, WorkMatch
 from mediamanager.model import Preferences
 from mediamanager.registry import audit
-from mediamanager.registry.disputes import live_claimants
+from mediamanager.registry.disputes import dispute_statuses, live_claimants
 from mediamanager.registry.matching import EXACT_KINDS
 from mediamanager.registry.preferences import effective_for_rows
 from mediamanager.registry.records import check_sha256
@@ -87,6 +87,7 @@ class LookupService:
                 at_now[id(p)] = p.at(now)
             prefs[w] = at_now[id(p)]
         claimed = live_claimants(conn, [r.id for r in rows if r.status == "disputed"], now)
+        states = dispute_statuses(conn, [r.id for r in rows], now)  # closed disputes too: any status
         names = dict(
             select_in(
                 conn, "SELECT id, display_name FROM owners WHERE id", sorted({r.owner_id for r in rows})
@@ -104,6 +105,7 @@ class LookupService:
                 preferences=prefs[r.id],
                 disputed=r.id in claimed,
                 claimants=claimed.get(r.id, ()),
+                dispute=states.get(r.id),
             )
             for r in rows
         }
@@ -140,4 +142,5 @@ def _with_score(m: WorkMatch, score: float, kind: str) -> WorkMatch:
         m.preferences,
         m.disputed,
         m.claimants,
+        m.dispute,
     )

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from mediamanager.errors import InputError
 from mediamanager.fingerprint.check import EXACT_KINDS
+from mediamanager.lookup import DisputeStatus
 from mediamanager.model import Fingerprint, MediaType, Preferences, utcnow
 from mediamanager.registry.audit import canonical_json
 from mediamanager.registry.export import ExportReader
@@ -87,6 +88,7 @@ class SnapshotWork:
     preferences: dict[str, Any]  # Preferences.to_dict(effective=True)
     disputed: bool = False
     claimants: tuple[str, ...] = ()
+    dispute: DisputeStatus | None = None  # as of the export
 
 
 def _file_sha256(path: Path) -> str:
@@ -168,7 +170,7 @@ def write_snapshot(
     registry_version: str,
     registry_head: str,
 ) -> SnapshotManifest:
-    """Write a version-2 snapshot into the directory ``out`` (replacing an older snapshot there).
+    """Write a snapshot (:data:`FORMAT_VERSION`) into the directory ``out`` (replacing an older snapshot there).
 
     ``owners`` are ``{"id", "kind", "display_name"}`` objects. Works are streamed: only their
     small public columns and the indexes are held in memory while writing.
@@ -206,6 +208,7 @@ def write_snapshot(
             cols["iscc"].append(w.iscc or "")
             cols["disputed"].append(bool(w.disputed))
             cols["claimants"].append(list(w.claimants))
+            cols["dispute"].append(None if w.dispute is None else w.dispute.to_dict())
             cols["preferences"].append(prefs_rows[key])
             digests.append(bytes.fromhex(w.sha256))
             builder.add(str(row), MediaType(w.media_type), w.fingerprints)
@@ -259,7 +262,7 @@ def _write_arrow(path: Path, table: pa.Table) -> None:
 
 
 def _public_works(reader: ExportReader) -> Iterator[SnapshotWork]:
-    for row, fps, prefs, claimants in reader.iter_public_works():
+    for row, fps, prefs, claimants, dispute in reader.iter_public_works():
         assert isinstance(prefs, Preferences)
         yield SnapshotWork(
             id=row.id,
@@ -272,6 +275,7 @@ def _public_works(reader: ExportReader) -> Iterator[SnapshotWork]:
             preferences=prefs.to_dict(effective=True),
             disputed=bool(claimants),  # live disputes only: closed and lapsed ones are not
             claimants=tuple(claimants),
+            dispute=dispute,
         )
 
 

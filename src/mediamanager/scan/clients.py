@@ -18,7 +18,14 @@ from typing import Any
 
 from mediamanager.errors import RegistryUnavailableError
 from mediamanager.fingerprint.check import EXACT_KINDS
-from mediamanager.lookup import LookupQuery, LookupResult, RegistryClient, RegistryInfo, WorkMatch
+from mediamanager.lookup import (
+    DisputeStatus,
+    LookupQuery,
+    LookupResult,
+    RegistryClient,
+    RegistryInfo,
+    WorkMatch,
+)
 from mediamanager.model import Fingerprint, MediaType, Preferences
 from mediamanager.snapshot_format import OpenSnapshot, open_snapshot
 
@@ -102,6 +109,7 @@ class SnapshotRegistryClient:
             preferences=self._preferences(snap, int(rec["preferences"])),
             disputed=bool(rec["disputed"]),
             claimants=tuple(rec["claimants"] or ()),
+            dispute=DisputeStatus.from_dict(rec["dispute"]),
         )
         self._matches[key] = base
         return base

@@ -36,7 +36,8 @@ async def lookup(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Response:
     """Up to 10,000 items (sha256 and/or fingerprints) per call. Each result lists the matched works, best
-    first, with score, effective preferences and evidence, and whether the claim is disputed.
+    first, with score, effective preferences and evidence, whether the claim is disputed, and where
+    its dispute stands (`dispute`: state, deadline, this work's role and the outcome; null if none).
 
     Anonymous calls are rate-limited per client and may carry at most
     `anonymous_lookup_max_fingerprints` near-duplicate fingerprints; a token lifts both."""
@@ -93,7 +94,8 @@ def _answer(service: LookupService, queries: list[LookupQuery]) -> Response:
         )
         return (
             f'{head[:-1]}, "preferences": {prefs}, "disputed": {"true" if m.disputed else "false"}, '
-            f'"claimants": {dumps(list(m.claimants))}}}'
+            f'"claimants": {dumps(list(m.claimants))}, '
+            f'"dispute": {"null" if m.dispute is None else dumps(m.dispute.to_dict())}}}'
         )
 
     registry = dumps({"source": info.source, "version": info.version, "sha256": info.sha256})

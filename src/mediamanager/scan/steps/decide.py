@@ -70,7 +70,9 @@ def _possible(m: WorkMatch, thresholds: Mapping[str, float], location: str, when
 def _match_rule(m: WorkMatch, purpose: Purpose, location: str, when: datetime) -> Rule:
     """A registered work's effective rule, with the match itself as the first piece of evidence."""
     rule = m.preferences.effective(purpose, now=when)
-    detail = f"{m.kind} match, score {m.score:.3f}" + (", disputed" if m.disputed else "")
+    detail = f"{m.kind} match, score {m.score:.3f}" + (
+        f", dispute {m.dispute.state}" if m.dispute else ", disputed" if m.disputed else ""
+    )
     ev = Evidence(
         source="registry",
         raw=f"work {m.work_id} ({m.title}) owned by {m.owner_name or m.owner_id}",

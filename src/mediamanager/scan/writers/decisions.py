@@ -14,7 +14,8 @@ Columns (Arrow types):
 ``use``                   string           the combined use for the purpose
 ``conditions``            string (JSON)    the conditions of an allow-if, else null
 ``matches``               string (JSON)    matched works: id, score, kind, owner, title,
-                                           disputed, claimants, the work's effective use
+                                           disputed, claimants, dispute (state, deadline,
+                                           role, outcome), the work's effective use
 ``owners``                list<string>     owners of matched works
 ``disputed``              bool             any matched work is disputed
 ``deciding_source``       string           registry, a signal source, or none
@@ -121,6 +122,7 @@ def decision_row(rec: Record) -> dict[str, Any]:
                 "iscc": m.iscc,
                 "disputed": m.disputed,
                 "claimants": list(m.claimants),
+                "dispute": None if m.dispute is None else m.dispute.to_dict(),
                 "use": eff.use.value,
                 "conditions": None if eff.conditions.is_empty() else eff.conditions.to_dict(),
             }
