@@ -20,7 +20,7 @@ DOCUMENTED: dict[str, list[str]] = {
         "AuthError", "ConflictError", "CorruptMediaError", "InputError", "IntegrityError", "InvalidFingerprintError", "InvalidPreferenceError", "MediaManagerError", "MediaTooLargeError", "MissingExtraError", "NotFoundError", "ProvenanceError", "RegistryUnavailableError", "SignalError", "UnsupportedMediaError", "VerificationError", "require_extra",
     ],
     "mediamanager.lookup": [
-        "LookupQuery", "LookupResult", "RegistryClient", "RegistryInfo", "WorkMatch",
+        "DisputeStatus", "LookupQuery", "LookupResult", "RegistryClient", "RegistryInfo", "WorkMatch",
     ],
     "mediamanager.signals": [
         "AIAgent", "Capture", "collect_signals", "emit_ai_txt", "emit_content_signal", "emit_content_usage", "emit_robots_txt", "emit_rsl", "emit_tdmrep_json", "load_agents", "parse_ai_txt", "parse_content_signal", "parse_content_usage", "parse_robots_txt", "parse_rsl", "parse_tdm_headers", "parse_tdmrep_json", "parse_x_robots_tag", "preferences_from", "read_signals", "robots_allowed",

@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from mediamanager.model import Fingerprint, MediaType, Preferences
 
 # DisputeStatus (the type of WorkMatch.dispute) is importable here; the public list names entry points only.
-__all__ = ["LookupQuery", "LookupResult", "RegistryClient", "RegistryInfo", "WorkMatch"]
+__all__ = ["DisputeStatus", "LookupQuery", "LookupResult", "RegistryClient", "RegistryInfo", "WorkMatch"]
 
 
 @dataclass(frozen=True)
