@@ -4,11 +4,14 @@
 PostgreSQL with the ``db_url`` parameters); ``serve_registry`` serves a given database URL, and
 ``serve_app`` any ASGI app (for servers that must misbehave on purpose). ``stop()`` and
 ``start()`` take the server down and bring it back on the same port, so a test can make the
-registry unreachable in the middle of a run and then return.
+registry unreachable in the middle of a run and then return. ``static_site`` is a plain web site on
+loopback (stdlib ``http.server``) for the checks that fetch from a creator's own domain.
 """
 
 from __future__ import annotations
 
+import http.server
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from typing import Any
 from mediamanager.api.server import RunningServer, serve_in_thread
 from mediamanager.settings import Settings
 
-__all__ = ["LiveServer", "serve_app", "serve_registry"]
+__all__ = ["LiveServer", "StaticSite", "serve_app", "serve_registry", "static_site"]
 
 
 @dataclass
@@ -74,3 +77,45 @@ def serve_registry(db_url: str, **settings: Any) -> Iterator[LiveServer]:
         engine = getattr(app.state, "engine", None)
         if engine is not None:
             engine.dispose()
+
+
+class StaticSite:
+    """A real HTTP server on 127.0.0.1 serving ``files`` (``{path: (status, body, headers)}``, 404
+    otherwise); it records every request as ``(path, Host header)``. Tests may change ``files`` while
+    it runs."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+        self.requests: list[tuple[str, str]] = []
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                site.requests.append((self.path, self.headers.get("Host", "")))
+                status, body, headers = site.files.get(self.path, (404, b"not found", {}))
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        self.domain = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.domain}"
+
+
+@contextmanager
+def static_site() -> Iterator[StaticSite]:
+    """A ``StaticSite`` on a free loopback port for the ``with`` block."""
+    site = StaticSite()
+    threading.Thread(target=site.server.serve_forever, daemon=True).start()
+    try:
+        yield site
+    finally:
+        site.server.shutdown()
+        site.server.server_close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import io
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from tests.api.conftest import Account, fp_body, sign_up
+from tests.loopback import static_site
 from tests.registry.conftest import edit_text, make_text
 
 from mediamanager.fingerprint import fingerprint_content
@@ -237,22 +236,8 @@ def test_signals_published_for_verified_domain_only(
     client: TestClient, alice: Account, test_data: Path
 ) -> None:
     client.app.state.settings.agents_path = str(test_data / "ai-robots-txt" / "robots.json")  # type: ignore[attr-defined]
-    files: dict[str, bytes] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = files.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    domain = f"127.0.0.1:{server.server_address[1]}"
-    try:
+    with static_site() as site:
+        domain = site.domain
         claim = client.post("/domains", headers=alice.auth, json={"domain": domain}).json()
         client.put(
             "/preferences/domains",
@@ -261,7 +246,7 @@ def test_signals_published_for_verified_domain_only(
         )
         assert client.get(f"/owners/{alice.id}/signals").status_code == 404  # not verified yet
         assert client.post(f"/domains/{domain}/verify", headers=alice.auth).status_code == 422
-        files["/.well-known/mediamanager-verification.txt"] = claim["token"].encode()
+        site.files["/.well-known/mediamanager-verification.txt"] = (200, claim["token"].encode(), {})
         r = client.post(f"/domains/{domain}/verify", headers=alice.auth)
         assert r.status_code == 200 and r.json()["verified"]
         sig = client.get(f"/owners/{alice.id}/signals").json()
@@ -269,8 +254,6 @@ def test_signals_published_for_verified_domain_only(
         assert "train-ai=n" in sig["content_usage"].replace(" ", "")
         assert sig["tdmrep_json"][0]["tdm-reservation"] == 1
         assert sig["ai_txt"] and isinstance(sig["content_signal"], str)
-    finally:
-        server.shutdown()
 
 
 def test_owner_public_view_hides_email(client: TestClient, alice: Account) -> None:

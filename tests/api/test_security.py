@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import http.server
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from tests.api.conftest import Account, fp_body, sign_up
+from tests.loopback import StaticSite, static_site
 from tests.registry.conftest import make_text
 
 from mediamanager.api.app import create_app
@@ -274,25 +273,10 @@ def test_public_signals_and_owner_pages_leak_no_email_or_verification_token(
     client: TestClient, alice: Account
 ) -> None:
     claim = client.post("/domains", headers=alice.auth, json={"domain": "placeholder.example"}).json()
-    token_line = claim["token"]
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = f"{token_line}\n".encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        domain = f"127.0.0.1:{server.server_address[1]}"
+    with static_site() as site:
+        domain = site.domain
         claim = client.post("/domains", headers=alice.auth, json={"domain": domain}).json()
-        token_line = claim["token"]
+        site.files[WELL_KNOWN_PATH] = (200, f"{claim['token']}\n".encode(), {})
         assert client.post(f"/domains/{domain}/verify", headers=alice.auth).status_code == 200
         client.put(
             "/preferences/domains",
@@ -304,39 +288,12 @@ def test_public_signals_and_owner_pages_leak_no_email_or_verification_token(
         for page in pages:
             for secret in ("alice@example.org", claim["token"], alice.token):
                 assert secret not in page.text, f"{page.url} leaks {secret[:12]}..."
-    finally:
-        server.shutdown()
-
-
-class _Site:
-    """A real HTTP server on loopback that records every request it gets."""
-
-    def __init__(self) -> None:
-        self.body = b""
-        self.requests: list[tuple[str, str]] = []
-        site = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                site.requests.append((self.path, self.headers.get("Host", "")))
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(site.body)))
-                self.end_headers()
-                self.wfile.write(site.body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
-def site() -> Iterator[_Site]:
-    s = _Site()
-    yield s
-    s.server.shutdown()
+def site() -> Iterator[StaticSite]:
+    with static_site() as s:
+        yield s
 
 
 NON_PUBLIC = (
@@ -368,7 +325,7 @@ def test_allow_loopback_admits_loopback_only() -> None:
             public_address(host, 80, allow_loopback=True)
 
 
-def test_verification_never_connects_to_a_loopback_site_by_default(db_url: str, site: _Site) -> None:
+def test_verification_never_connects_to_a_loopback_site_by_default(db_url: str, site: StaticSite) -> None:
     engine = make_engine(db_url)
     upgrade_schema(engine)
     uow = UnitOfWork(engine, Settings(db_url=db_url, verification_scheme="http"))
@@ -376,7 +333,7 @@ def test_verification_never_connects_to_a_loopback_site_by_default(db_url: str, 
         alice = AccountService(uow).create_owner("Alice")[0]
         domain = f"127.0.0.1:{site.port}"
         claim = DomainService(uow).add_domain(alice, domain)
-        site.body = f"{claim.token}\n".encode()
+        site.files[WELL_KNOWN_PATH] = (200, f"{claim.token}\n".encode(), {})
         with pytest.raises(VerificationError, match="non-public"):
             asyncio.run(DomainService(uow).verify_domain(alice, domain))
         assert site.requests == [], "the registry connected to a loopback address"
@@ -385,8 +342,8 @@ def test_verification_never_connects_to_a_loopback_site_by_default(db_url: str, 
         engine.dispose()
 
 
-def test_connection_goes_to_the_checked_address_with_the_domain_as_host(site: _Site) -> None:
-    site.body = b"tok\n"
+def test_connection_goes_to_the_checked_address_with_the_domain_as_host(site: StaticSite) -> None:
+    site.files[WELL_KNOWN_PATH] = (200, b"tok\n", {})
     asyncio.run(check_domain_token(f"localhost:{site.port}", "tok", scheme="http", allow_loopback=True))
     assert site.requests == [(WELL_KNOWN_PATH, f"localhost:{site.port}")]
 

@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.conftest import Account
+from tests.loopback import static_site
 
 
 @pytest.fixture
 def verified(client: TestClient, alice: Account, test_data: Path) -> Iterator[str]:
     """A domain with a port (``127.0.0.1:PORT``) that ``alice`` has verified against a real loopback site."""
     client.app.state.settings.agents_path = str(test_data / "ai-robots-txt" / "robots.json")  # type: ignore[attr-defined]
-    files: dict[str, bytes] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = files.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    domain = f"127.0.0.1:{server.server_address[1]}"
-    claim = client.post("/domains", headers=alice.auth, json={"domain": domain}).json()
-    files["/.well-known/mediamanager-verification.txt"] = claim["token"].encode()
-    assert client.post(f"/domains/{domain}/verify", headers=alice.auth).status_code == 200
-    yield domain
-    server.shutdown()
+    with static_site() as site:
+        domain = site.domain
+        claim = client.post("/domains", headers=alice.auth, json={"domain": domain}).json()
+        site.files["/.well-known/mediamanager-verification.txt"] = (200, claim["token"].encode(), {})
+        assert client.post(f"/domains/{domain}/verify", headers=alice.auth).status_code == 200
+        yield domain
 
 
 def _group(robots: str, agent: str) -> list[str]:

@@ -11,18 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.api.conftest import Account
 
 from mediamanager.fingerprint import fingerprint_content
-
-
-@dataclass
-class Account:
-    id: str
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 @dataclass

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
-import threading
 from collections.abc import Iterator
 
 import pytest
+from tests.loopback import StaticSite, static_site
 
 from mediamanager.errors import InputError, VerificationError
 from mediamanager.registry.domains import WELL_KNOWN_PATH, DomainService, check_domain_token, normalise_domain
@@ -15,54 +14,29 @@ from mediamanager.registry.records import Owner
 from mediamanager.registry.uow import UnitOfWork
 
 
-class _Site:
-    def __init__(self) -> None:
-        self.files: dict[str, tuple[int, bytes]] = {}
-        site = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                status, body = site.files.get(self.path, (404, b"not found"))
-                self.send_response(status)
-                if status in (301, 302):
-                    self.send_header("Location", body.decode())
-                    body = b""
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.domain = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def site() -> Iterator[_Site]:
-    s = _Site()
-    yield s
-    s.server.shutdown()
+def site() -> Iterator[StaticSite]:
+    with static_site() as s:
+        yield s
 
 
-def test_domain_is_verified_when_token_is_published(uow: UnitOfWork, alice: Owner, site: _Site) -> None:
+def test_domain_is_verified_when_token_is_published(uow: UnitOfWork, alice: Owner, site: StaticSite) -> None:
     claim = DomainService(uow).add_domain(alice, site.domain)
     assert not claim.verified
     with pytest.raises(VerificationError, match="404"):
         asyncio.run(DomainService(uow).verify_domain(alice, site.domain))
-    site.files[WELL_KNOWN_PATH] = (200, b"some other line\nwrong-token\n")
+    site.files[WELL_KNOWN_PATH] = (200, b"some other line\nwrong-token\n", {})
     with pytest.raises(VerificationError, match="does not contain"):
         asyncio.run(DomainService(uow).verify_domain(alice, site.domain))
-    site.files[WELL_KNOWN_PATH] = (200, f"# mediamanager\n{claim.token}\n".encode())
+    site.files[WELL_KNOWN_PATH] = (200, f"# mediamanager\n{claim.token}\n".encode(), {})
     done = asyncio.run(DomainService(uow).verify_domain(alice, site.domain))
     assert done.verified and [d.domain for d in DomainService(uow).verified_domains(alice.id)] == [
         site.domain
     ]
 
 
-def test_verification_is_bounded(site: _Site) -> None:
-    site.files[WELL_KNOWN_PATH] = (200, b"x" * 10_000)
+def test_verification_is_bounded(site: StaticSite) -> None:
+    site.files[WELL_KNOWN_PATH] = (200, b"x" * 10_000, {})
     with pytest.raises(VerificationError, match="larger"):
         # A generous deadline: this case is about the size bound, not time, and must hold on a loaded machine.
         asyncio.run(
@@ -70,7 +44,7 @@ def test_verification_is_bounded(site: _Site) -> None:
                 site.domain, "t", scheme="http", max_bytes=4096, allow_loopback=True, timeout_s=60
             )
         )
-    site.files[WELL_KNOWN_PATH] = (302, b"http://example.invalid/elsewhere")
+    site.files[WELL_KNOWN_PATH] = (302, b"", {"Location": "http://example.invalid/elsewhere"})
     with pytest.raises(VerificationError, match="302"):
         asyncio.run(check_domain_token(site.domain, "t", scheme="http", allow_loopback=True, timeout_s=60))
     with pytest.raises(VerificationError, match="cannot fetch"):

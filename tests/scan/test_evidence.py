@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 from scan_fixtures import Registered
+from tests.loopback import static_site
 
 from mediamanager.model import Purpose, utcnow
 from mediamanager.scan.config import ScanConfig
@@ -47,24 +45,9 @@ SITE: dict[str, tuple[int, dict[str, str], bytes]] = {
 
 @pytest.fixture
 def site() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            status, headers, body = SITE.get(self.path, (404, {}, b"missing"))
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_site() as s:
+        s.files.update({path: (status, body, headers) for path, (status, headers, body) in SITE.items()})
+        yield s.url
 
 
 def test_fetch_then_scan_offline(site: str, text_registry: Registered, tmp_path: Path) -> None:

@@ -7,24 +7,13 @@ event's recorded fields in a fixed order (see :func:`event_body`), and the first
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mediamanager.canonical import GENESIS, canonical_json, chain_hash
+
 __all__ = ["CHAINED_FIELDS", "GENESIS", "ChainReport", "canonical_json", "event_hash", "verify_events"]
-
-GENESIS = "0" * 64
-
-
-# One encoder, built once: json.dumps with options builds a new one per call (a third of the cost).
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-
-
-def canonical_json(value: Any) -> str:
-    """The audit log's canonical form: sorted keys, no whitespace, ASCII."""
-    return _ENCODER.encode(value)
 
 
 # The fields every event hash covers, in this order; adding one is a format change.
@@ -40,7 +29,7 @@ def event_body(event: Mapping[str, Any]) -> str:
 
 
 def event_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{event_body(event)}".encode()).hexdigest()
+    return chain_hash(prev_hash, event_body(event))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ so that a deleted tail is noticed too.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mediamanager.canonical import GENESIS, canonical_json, chain_hash
 from mediamanager.model import utcnow
 from mediamanager.registry import audit_state
 from mediamanager.registry.store.tables import audit_head, audit_log
@@ -44,13 +44,6 @@ __all__ = [
     "verify_chain",
 ]
 
-GENESIS = "0" * 64
-
-
-def canonical_json(value: Any) -> str:
-    """JSON text that is the same for equal values: sorted keys, no whitespace, ASCII."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-
 
 def _entry_hash(
     prev_hash: str,
@@ -66,8 +59,7 @@ def _entry_hash(
     fields: list[Any] = [seq, at, actor, action, entity, entity_id, payload]
     if state is not None:
         fields.append(state)
-    body = canonical_json(fields)
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    return chain_hash(prev_hash, canonical_json(fields))
 
 
 @dataclass(frozen=True)
