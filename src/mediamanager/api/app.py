@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mediamanager import __version__
 from mediamanager.api.errors import install_error_handlers
 from mediamanager.api.routes import disputes, domains, lookup, owners, preferences, tokens, works
+from mediamanager.api.routes import guard as guard_routes
 from mediamanager.api.routes import provenance as provenance_routes
 from mediamanager.registry.service import RegistryService
 from mediamanager.registry.store import make_engine, upgrade_schema
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     disputes.router,
     domains.router,
     provenance_routes.router,
+    guard_routes.router,
 ]
 
 # Multipart framing and form fields on top of the file itself.

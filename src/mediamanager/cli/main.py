@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "mediamanager.cli.scan_cmds",
     "mediamanager.cli.provenance_cmds",
     "mediamanager.cli.text_watermark_cmds",
+    "mediamanager.cli.guard_cmds",
 )
 
 
