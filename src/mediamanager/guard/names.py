@@ -10,7 +10,8 @@ Greek, Arabic, CJK, ...; CJK ideographs and kana count one word per character), 
 dropped, case folded, possessive ``'s`` removed. A registered name matches a run of prompt
 words when every word agrees exactly or within one edit, with at most 1 edit over names of
 8-11 letters and 2 over names of 12 or more; shorter names must agree exactly, because
-one edit turns short names into everyday words ("Banksy" / "banks"). Near words are found
+one edit turns short names into everyday words ("Banksy" / "banks"); a word is matched within
+one edit only when it has at least ``FUZZY_MIN`` (6) letters. Near words are found
 through a symmetric-deletion index over the names' words (SymSpell), verified with
 ``rapidfuzz`` Levenshtein distance.
 """
@@ -72,6 +73,11 @@ def name_tokens(text: str) -> list[tuple[str, int, int]]:
     return [t for t in out if t[0]]
 
 
+# A word is matched within one edit only when the registered word has at least this many letters
+# (and the prompt's word one fewer): "Mark"/"Mary", "Hall"/"Hill", "Davis"/"David" are different people.
+FUZZY_MIN = 6
+
+
 def allowed_edits(name_len: int) -> int:
     return 0 if name_len < 8 else 1 if name_len < 12 else 2
 
@@ -123,7 +129,7 @@ class NamesTable:
     """The names of registered creators, indexed for exact and near matches."""
 
     creators: list[Creator] = field(default_factory=list)
-    _first: dict[str, list[tuple[int, tuple[str, ...]]]] = field(default_factory=dict)
+    _first: dict[str, list[tuple[int, tuple[str, ...], bool]]] = field(default_factory=dict)
     _deletes: dict[str, set[str]] = field(default_factory=dict)
     _words: set[str] = field(default_factory=set)
     _max_words: int = 1
@@ -135,13 +141,21 @@ class NamesTable:
             words = tuple(w for w, _, _ in name_tokens(name))
             if not words:
                 continue
-            forms = {words, ("".join(words),)} if len(words) > 1 else {words}
-            for form in forms:
-                self._first.setdefault(form[0], []).append((no, form))
+            forms = {(words, False)}
+            if len(words) > 1:
+                forms.add((("".join(words),), True))  # "JaneAusten", "MaTing": exact only, see find_names
+            if not name.isascii():
+                from anyascii import anyascii
+
+                spaced = tuple(w for w, _, _ in name_tokens(anyascii(name)))  # "XiaoLin YuTai"
+                if spaced and spaced != words:
+                    forms.add((spaced, len(spaced) == 1 and len(words) > 1))  # "WangTing" is joined too
+            for form, joined in forms:
+                self._first.setdefault(form[0], []).append((no, form, joined))
                 self._max_words = max(self._max_words, len(form))
                 for w in form:
                     self._words.add(w)
-                    if len(w) >= 4:
+                    if len(w) >= FUZZY_MIN and not joined:
                         for d in (w, *_deletions(w)):
                             self._deletes.setdefault(d, set()).add(w)
 
@@ -150,7 +164,7 @@ class NamesTable:
         from rapidfuzz.distance import Levenshtein
 
         out: dict[str, int] = {word: 0} if word in self._words else {}
-        if len(word) < 3:
+        if len(word) < FUZZY_MIN - 1:
             return out
         for d in (word, *_deletions(word)):
             for cand in self._deletes.get(d, ()):
@@ -193,6 +207,10 @@ class NamesTable:
         return cls.from_records(data)
 
 
+def _deliberately_joined(word: str) -> bool:
+    return not word.isascii() or any(c.isupper() for c in word[1:])
+
+
 def _deletions(word: str) -> list[str]:
     return [word[:i] + word[i + 1 :] for i in range(len(word))]
 
@@ -212,9 +230,11 @@ def find_names(
     found: list[tuple[int, int, int, int]] = []
     for i in range(len(toks)):
         for first, e0 in near(i).items():
-            for no, form in table._first.get(first, ()):
+            for no, form, joined in table._first.get(first, ()):
                 if i + len(form) > len(toks):
                     continue
+                if joined and (e0 or not _deliberately_joined(prompt[toks[i][1] : toks[i][2]])):
+                    continue  # "mating" is a word, "MaTing" or "马婷" is a name
                 edits = e0
                 for j, w in enumerate(form[1:], 1):
                     e = near(i + j).get(w)
@@ -237,10 +257,12 @@ def gate_prompt(
     found, toks = find_names(table, prompt)
     hits: list[NameHit] = []
     taken: set[int] = set()
+    chosen: set[tuple[int, int]] = set()
     for first, last, no, edits in sorted(found, key=lambda f: (-(f[1] - f[0]), f[3], f[0])):
-        if taken & set(range(first, last + 1)):
-            continue
+        if (first, last) not in chosen and taken & set(range(first, last + 1)):
+            continue  # inside a longer name already found (names with the same words all count)
         taken.update(range(first, last + 1))
+        chosen.add((first, last))
         c = table.creators[no]
         s, e = toks[first][1], toks[last][2]
         if e < len(prompt) and prompt[e] in _APOSTROPHES and prompt[e + 1 : e + 2].lower() == "s":
