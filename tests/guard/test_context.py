@@ -6,8 +6,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import GuardRegistry
 
+from conftest import GuardRegistry
 from mediamanager.errors import RegistryUnavailableError
 from mediamanager.guard import GuardDoc, filter_context, judge_context
 from mediamanager.scan.clients import HttpRegistryClient, SnapshotRegistryClient
@@ -29,13 +29,20 @@ def test_each_owner_term_gives_its_decision(guard_registry: GuardRegistry) -> No
     assert [d.text for d, _ in kept] == [docs[1].text, docs[2].text]
     cite = kept[0][1]
     assert cite.conditions.attribution is True
-    assert cite.attribution() == f"State of the Union {guard_registry.sotu[210]['year']} by {guard_registry.owners['cite']}"
+    assert (
+        cite.attribution()
+        == f"State of the Union {guard_registry.sotu[210]['year']} by {guard_registry.owners['cite']}"
+    )
     assert [w.work_id for w in cite.works] == [guard_registry.works["cite"]]
 
 
 def test_unknown_policy_keep_keeps_only_the_unknown(guard_registry: GuardRegistry) -> None:
     client = SnapshotRegistryClient(guard_registry.snapshot)
-    docs = [chunk(guard_registry.texts["deny"]), chunk(guard_registry.texts["unknown"]), "A note nobody registered."]
+    docs = [
+        chunk(guard_registry.texts["deny"]),
+        chunk(guard_registry.texts["unknown"]),
+        "A note nobody registered.",
+    ]
     assert [d.action.value for d in judge_context([GuardDoc(text=t) for t in docs], client, unknown="keep")] == [
         "drop", "keep", "keep"
     ]  # fmt: skip
@@ -50,7 +57,10 @@ def test_captured_signals_deny_even_an_allowed_work(guard_registry: GuardRegistr
         {"url": "https://example.org/other", "headers": [["Content-Usage", "ai-use=y"]]},
         {"text": text, "url": "https://example.org/sotu"},
     ]
-    got = [(d.action.value, d.rule.use.value) for d in judge_context([GuardDoc.from_dict(x) for x in docs], client)]
+    got = [
+        (d.action.value, d.rule.use.value)
+        for d in judge_context([GuardDoc.from_dict(x) for x in docs], client)
+    ]
     assert got == [("drop", "deny"), ("keep", "allow"), ("keep", "allow")]
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import GuardRegistry
 from typer.testing import CliRunner
 from variants import span_words
 
+from conftest import GuardRegistry
 from mediamanager.cli.main import app as cli
 from mediamanager.scan.clients import SnapshotRegistryClient
 
@@ -61,7 +61,9 @@ def test_cli_context(guard_registry: GuardRegistry, tmp_path: Path) -> None:
     assert res.exit_code == 1 and "neither an http(s) URL nor a snapshot" in res.output
 
 
-def test_cli_output_and_prompt(guard_registry: GuardRegistry, vindex: Path, names_file: Path, tmp_path: Path) -> None:
+def test_cli_output_and_prompt(
+    guard_registry: GuardRegistry, vindex: Path, names_file: Path, tmp_path: Path
+) -> None:
     copy = " ".join(span_words(guard_registry.texts["cite"], 100, 20))
     answer = tmp_path / "answer.txt"
     answer.write_text(f"Quote: {copy}.")
@@ -71,7 +73,9 @@ def test_cli_output_and_prompt(guard_registry: GuardRegistry, vindex: Path, name
     assert [(s["work_id"], s["action"], s["start"], s["end"]) for s in out["spans"]] == [
         (guard_registry.works["cite"], "cite", 7, 7 + len(copy))
     ]
-    res = CliRunner().invoke(cli, ["guard", "prompt", "sonnets like Marguerite Yourcenar's", "--names", str(names_file)])
+    res = CliRunner().invoke(
+        cli, ["guard", "prompt", "sonnets like Marguerite Yourcenar's", "--names", str(names_file)]
+    )
     assert res.exit_code == 3 and json.loads(res.output)["action"] == "refuse"
     res = CliRunner().invoke(cli, ["guard", "prompt", "a walk in the park", "--names", str(names_file)])
     assert res.exit_code == 0 and json.loads(res.output)["action"] == "allow"
@@ -117,7 +121,9 @@ def test_http_routes(server: str, guard_registry: GuardRegistry) -> None:
         assert r.status_code == 200
         body = r.json()
         assert (body["action"], body["output"], body["spans"][0]["owner_name"]) == (
-            "redact", "[redacted]!", guard_registry.owners["deny"]
+            "redact",
+            "[redacted]!",
+            guard_registry.owners["deny"],
         )
         r = http.post("/guard/prompt", json={"prompt": "music like Tchaikovsky's"})
         assert r.json()["action"] == "allow"  # one word of a two-word name is not the name
@@ -134,10 +140,14 @@ def test_langchain_transformer_on_a_real_vector_store(guard_registry: GuardRegis
 
     store = InMemoryVectorStore(DeterministicFakeEmbedding(size=64))
     terms = ("deny", "cite", "allow", "unknown")
-    store.add_documents([Document(page_content=chunk(guard_registry.texts[t]), metadata={"term": t}) for t in terms])
+    store.add_documents(
+        [Document(page_content=chunk(guard_registry.texts[t]), metadata={"term": t}) for t in terms]
+    )
     found = store.similarity_search("state of the union", k=4)
     assert len(found) == 4
-    kept = GuardDocumentTransformer(SnapshotRegistryClient(guard_registry.snapshot)).transform_documents(found)
+    kept = GuardDocumentTransformer(SnapshotRegistryClient(guard_registry.snapshot)).transform_documents(
+        found
+    )
     assert sorted(d.metadata["term"] for d in kept) == ["allow", "cite"]
     cite = next(d for d in kept if d.metadata["term"] == "cite")
     assert cite.metadata["guard"]["conditions"]["attribution"] is True

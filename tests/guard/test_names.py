@@ -57,7 +57,9 @@ def test_name_variants_are_found(table: NamesTable, creators: list[dict[str, Any
     cases: list[tuple[str, str]] = []
     for c in rng.sample(latin, 100):
         n = c["name"]
-        cases += [(c["owner_id"], v) for v in (n.upper(), n.lower(), n + "'s", _strip_accents(n), n + "\u2019s")]
+        cases += [
+            (c["owner_id"], v) for v in (n.upper(), n.lower(), n + "'s", _strip_accents(n), n + "\u2019s")
+        ]
         if len(n.replace(" ", "")) >= 8 and max(map(len, n.split())) >= 6:  # the gate's fuzzy rule
             cases.append((c["owner_id"], _typo(n, rng)))
     for c in rng.sample(other, 100):

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import GuardRegistry
 from variants import KINDS, span_words, variant
 
+from conftest import GuardRegistry
 from mediamanager.guard import Action, VerbatimIndex, check_output
 from mediamanager.guard.sources import index_texts
 from mediamanager.scan.clients import SnapshotRegistryClient
@@ -84,7 +84,9 @@ def test_recall_on_15_word_copies_with_exact_offsets(
                    and s.start <= len(prefix) and s.end >= len(prefix) + len(copy)]  # fmt: skip
             found += bool(hit)
             if not hit:
-                misses.append((kind, rec["work_id"], copy, len(prefix), [(s.start, s.end) for s in result.spans]))
+                misses.append(
+                    (kind, rec["work_id"], copy, len(prefix), [(s.start, s.end) for s in result.spans])
+                )
     assert (found, total) == (400, 400), misses[:3]
 
 
@@ -105,7 +107,10 @@ def _verified(span_text: str, work_text: str) -> bool:
 
 
 def test_no_false_reports_on_unrelated_real_text(
-    index: VerbatimIndex, corpus: list[dict[str, Any]], sotu: list[dict[str, Any]], mails: list[dict[str, Any]]
+    index: VerbatimIndex,
+    corpus: list[dict[str, Any]],
+    sotu: list[dict[str, Any]],
+    mails: list[dict[str, Any]],
 ) -> None:
     texts = {r["work_id"]: r["text"] for r in corpus}
     outputs = [d["text"][:6000] for d in sotu[60:]] + [body(m) for m in mails[1:3000:15]]
@@ -165,8 +170,9 @@ def test_corrupt_index_is_refused(tmp_path: Path) -> None:
         VerbatimIndex.load(tmp_path / "missing")
 
 
-def test_offsets_point_into_the_original_with_wide_and_decomposed_characters(index: VerbatimIndex,
-                                                                           corpus: list[dict[str, Any]]) -> None:
+def test_offsets_point_into_the_original_with_wide_and_decomposed_characters(
+    index: VerbatimIndex, corpus: list[dict[str, Any]]
+) -> None:
     words = span_words(corpus[2]["text"], 100, 16)
     wide = " ".join(words).translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})  # full-width forms
     out = "\u00e9t\u00e9 \u2014 " + wide + " \u2014 fin"

@@ -47,7 +47,9 @@ def test_span_is_reported_by_the_token_after_its_15th_word(
     assert [(text[s.start : s.end], s.matched_words) for s in final.spans] == [(" ".join(words), 25)]
 
 
-def test_unrelated_stream_reports_nothing(tokenizer: Any, index: VerbatimIndex, mails: list[dict[str, Any]]) -> None:
+def test_unrelated_stream_reports_nothing(
+    tokenizer: Any, index: VerbatimIndex, mails: list[dict[str, Any]]
+) -> None:
     text = mails[42]["text"][:3000]
     checker = StreamChecker(index)
     assert [s for t in tokenizer.encode(text) for s in checker.feed(tokenizer.decode([t]))] == []

@@ -46,7 +46,9 @@ def _emit(data: Any, acted: bool) -> None:
 
 @guard_app.command("context")
 def context_cmd(
-    docs: str = typer.Argument(..., help="JSON-lines file of documents ({text, url, headers, html_head}), or -."),
+    docs: str = typer.Argument(
+        ..., help="JSON-lines file of documents ({text, url, headers, html_head}), or -."
+    ),
     registry: str = typer.Option(..., "--registry", "-r", help="Snapshot directory or registry URL."),
     purpose: str = typer.Option("ai-input", "--purpose"),
     unknown: str = typer.Option("drop", "--unknown", help="What to do with documents nobody spoke about."),
@@ -63,15 +65,22 @@ def context_cmd(
         _fail(exc)
     except MediaManagerError as exc:
         _fail(exc)
-    out = {"decisions": [d.to_dict() for d in decisions], "kept": [d.index for d in decisions if d.action == "keep"]}
+    out = {
+        "decisions": [d.to_dict() for d in decisions],
+        "kept": [d.index for d in decisions if d.action == "keep"],
+    }
     _emit(out, acted=any(d.action == "drop" for d in decisions))
 
 
 @guard_app.command("index")
 def index_cmd(
-    texts: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON-lines of {text[, work_id, ...]}."),
+    texts: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="JSON-lines of {text[, work_id, ...]}."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Index directory to write."),
-    registry: str | None = typer.Option(None, "--registry", "-r", help="Where to look up works of bare texts."),
+    registry: str | None = typer.Option(
+        None, "--registry", "-r", help="Where to look up works of bare texts."
+    ),
 ) -> None:
     """Build the verbatim index of registered texts."""
     from mediamanager.guard.sources import index_texts, open_registry, read_jsonl
@@ -82,8 +91,16 @@ def index_cmd(
         index.save(out)
     except MediaManagerError as exc:
         _fail(exc)
-    typer.echo(json.dumps({"works": len(index.works), "tokens": index.num_tokens, "skipped": skipped,
-                           "bytes_per_token": round(index.nbytes() / max(1, index.num_tokens), 3)}))
+    typer.echo(
+        json.dumps(
+            {
+                "works": len(index.works),
+                "tokens": index.num_tokens,
+                "skipped": skipped,
+                "bytes_per_token": round(index.nbytes() / max(1, index.num_tokens), 3),
+            }
+        )
+    )
 
 
 @guard_app.command("output")
@@ -99,7 +116,9 @@ def output_cmd(
     from mediamanager.guard.output import check_output
 
     try:
-        result = check_output(_read(text), VerbatimIndex.load(index), purpose=purpose, deny=deny, unknown=unknown)
+        result = check_output(
+            _read(text), VerbatimIndex.load(index), purpose=purpose, deny=deny, unknown=unknown
+        )
     except MediaManagerError as exc:
         _fail(exc)
     _emit(result.to_dict(), acted=result.action in ("block", "redact"))
@@ -110,7 +129,9 @@ def prompt_cmd(
     prompt: str = typer.Argument(..., help="The prompt text (or @FILE)."),
     names: Path | None = typer.Option(None, "--names", help="Names table: JSON list or JSON lines."),
     registry: Path | None = typer.Option(None, "--registry", "-r", help="Snapshot dir (its owners.jsonl)."),
-    styles: Path | None = typer.Option(None, "--styles", help="With --registry: styles JSON keyed by owner id."),
+    styles: Path | None = typer.Option(
+        None, "--styles", help="With --registry: styles JSON keyed by owner id."
+    ),
     unknown: str = typer.Option("rewrite", "--unknown", help="For named creators who stated nothing."),
 ) -> None:
     """Gate a prompt that names registered creators."""

@@ -91,8 +91,13 @@ class ContextDecision:
             "conditions": None if self.rule.conditions.is_empty() else self.rule.conditions.to_dict(),
             "attribution": self.attribution(),
             "works": [
-                {"work_id": w.work_id, "title": w.title, "owner_id": w.owner_id, "owner_name": w.owner_name,
-                 "score": w.score}
+                {
+                    "work_id": w.work_id,
+                    "title": w.title,
+                    "owner_id": w.owner_id,
+                    "owner_name": w.owner_name,
+                    "score": w.score,
+                }
                 for w in self.works
             ],
             "reason": self.reason,
@@ -165,7 +170,9 @@ def filter_context(
 
     A plain string is a document's text; a mapping is read by :meth:`GuardDoc.from_dict`.
     """
-    items = [d if isinstance(d, GuardDoc) else GuardDoc(text=d) if isinstance(d, str) else GuardDoc.from_dict(d)
-             for d in docs]
+    items = [
+        d if isinstance(d, GuardDoc) else GuardDoc(text=d) if isinstance(d, str) else GuardDoc.from_dict(d)
+        for d in docs
+    ]
     decisions = judge_context(items, client, purpose=purpose, unknown=unknown)
     return [(d, dec) for d, dec in zip(items, decisions, strict=True) if dec.action is Action.KEEP]

@@ -40,7 +40,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from mediamanager.errors import InputError
 from mediamanager.guard.tokens import check_bytes, kgram_hashes, words
 
-__all__ = ["K", "W", "VerbatimIndex", "winnow"]
+__all__ = ["K", "VerbatimIndex", "W", "winnow"]
 
 FORMAT = "mediamanager-guard-verbatim-index"
 VERSION = 1
@@ -142,8 +142,16 @@ class VerbatimIndex:
             self.positions.astype("<u4").tofile(tmp / "positions.u4")
             np.save(tmp / "work-starts.npy", self.work_starts.astype("<i8"))
             (tmp / "works.json").write_text(json.dumps(self.works))
-            manifest = {"format": FORMAT, "version": VERSION, "k": K, "w": W, "normalizer": 1,
-                        "tokens": self.num_tokens, "fingerprints": len(self.hashes), "works": len(self.works)}
+            manifest = {
+                "format": FORMAT,
+                "version": VERSION,
+                "k": K,
+                "w": W,
+                "normalizer": 1,
+                "tokens": self.num_tokens,
+                "fingerprints": len(self.hashes),
+                "works": len(self.works),
+            }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
             if target.exists():
                 old = target.with_name(target.name + ".old")

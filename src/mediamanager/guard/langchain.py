@@ -45,12 +45,17 @@ class GuardDocumentTransformer(BaseDocumentTransformer):
     def transform_documents(self, documents: Sequence[Document], **kwargs: Any) -> Sequence[Document]:
         docs = list(documents)
         decisions = judge_context(
-            [doc_of(d.page_content, dict(d.metadata)) for d in docs], self.client,
-            purpose=self.purpose, unknown=self.unknown,
+            [doc_of(d.page_content, dict(d.metadata)) for d in docs],
+            self.client,
+            purpose=self.purpose,
+            unknown=self.unknown,
         )
         out = []
         for d, dec in zip(docs, decisions, strict=True):
             if dec.action is Action.KEEP:
-                out.append(Document(page_content=d.page_content, metadata={**d.metadata, "guard": dec.to_dict()},
-                                    id=d.id))
+                out.append(
+                    Document(
+                        page_content=d.page_content, metadata={**d.metadata, "guard": dec.to_dict()}, id=d.id
+                    )
+                )
         return out

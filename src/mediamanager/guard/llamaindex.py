@@ -38,8 +38,10 @@ class GuardNodePostprocessor(BaseNodePostprocessor):
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
         decisions = judge_context(
-            [doc_of(n.node.get_content(), dict(n.node.metadata)) for n in nodes], self.client,
-            purpose=self.purpose, unknown=self.unknown,
+            [doc_of(n.node.get_content(), dict(n.node.metadata)) for n in nodes],
+            self.client,
+            purpose=self.purpose,
+            unknown=self.unknown,
         )
         kept = []
         for n, dec in zip(nodes, decisions, strict=True):

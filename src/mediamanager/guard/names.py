@@ -93,8 +93,13 @@ class Creator:
     description: str = "the author"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"owner_id": self.owner_id, "name": self.name, "aliases": list(self.aliases),
-                "style": None if self.style is None else self.style.value, "description": self.description}
+        return {
+            "owner_id": self.owner_id,
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "style": None if self.style is None else self.style.value,
+            "description": self.description,
+        }
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,14 @@ class NameHit:
     action: Action
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "matched": self.matched, "edits": self.edits,
-                "action": self.action.value, "creator": self.creator.to_dict()}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "matched": self.matched,
+            "edits": self.edits,
+            "action": self.action.value,
+            "creator": self.creator.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,11 @@ class GateResult:
     rewritten: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action.value, "hits": [h.to_dict() for h in self.hits], "prompt": self.rewritten}
+        return {
+            "action": self.action.value,
+            "hits": [h.to_dict() for h in self.hits],
+            "prompt": self.rewritten,
+        }
 
 
 @dataclass
@@ -186,11 +201,22 @@ class NamesTable:
             if isinstance(aliases, str) or not all(isinstance(a, str) for a in aliases):
                 raise InputError(f"aliases of {name!r} must be a list of strings")
             style = r.get("style")
-            action = None if style in (None, "", "unknown") else parse_action(
-                style, (Action.REFUSE, Action.REWRITE, Action.ALLOW), f"the style preference of {name!r}"
+            action = (
+                None
+                if style in (None, "", "unknown")
+                else parse_action(
+                    style, (Action.REFUSE, Action.REWRITE, Action.ALLOW), f"the style preference of {name!r}"
+                )
             )
-            table.add(Creator(str(r.get("owner_id", "")), name, tuple(aliases), action,
-                              str(r.get("description") or "the author")))
+            table.add(
+                Creator(
+                    str(r.get("owner_id", "")),
+                    name,
+                    tuple(aliases),
+                    action,
+                    str(r.get("description") or "the author"),
+                )
+            )
         return table
 
     @classmethod
@@ -199,9 +225,11 @@ class NamesTable:
         p = Path(path)
         try:
             raw = p.read_text("utf-8")
-            data = json.loads(raw) if raw.lstrip().startswith("[") else [
-                json.loads(line) for line in raw.splitlines() if line.strip()
-            ]
+            data = (
+                json.loads(raw)
+                if raw.lstrip().startswith("[")
+                else [json.loads(line) for line in raw.splitlines() if line.strip()]
+            )
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read names table {p}: {exc}") from None
         return cls.from_records(data)
@@ -247,9 +275,7 @@ def find_names(
     return found, toks
 
 
-def gate_prompt(
-    prompt: str, table: NamesTable, *, unknown: str | Action = Action.REWRITE
-) -> GateResult:
+def gate_prompt(prompt: str, table: NamesTable, *, unknown: str | Action = Action.REWRITE) -> GateResult:
     """allow, rewrite (each gated name replaced by its neutral description) or refuse."""
     if not isinstance(prompt, str):
         raise InputError("the prompt must be a string")

@@ -117,7 +117,10 @@ def _runs(eq: npt.NDArray[np.bool_], max_gap: int) -> list[tuple[int, int, int]]
     breaks = np.flatnonzero(np.diff(idx) > max_gap + 1)
     firsts = np.concatenate([[0], breaks + 1])
     lasts = np.concatenate([breaks, [len(idx) - 1]])
-    return [(int(idx[a]), int(idx[b]), int(b - a + 1)) for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True)]
+    return [
+        (int(idx[a]), int(idx[b]), int(b - a + 1))
+        for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True)
+    ]
 
 
 def find_spans(
@@ -186,7 +189,9 @@ def check_output(
     """Every registered span in ``text`` with its work, owner, terms and action."""
     purpose = parse_purpose(purpose)
     deny_a = parse_action(deny, (Action.BLOCK, Action.REDACT), "the deny action")
-    unknown_a = parse_action(unknown, (Action.BLOCK, Action.REDACT, Action.CITE, Action.ALLOW), "the unknown policy")
+    unknown_a = parse_action(
+        unknown, (Action.BLOCK, Action.REDACT, Action.CITE, Action.ALLOW), "the unknown policy"
+    )
     if not isinstance(text, str):
         raise TypeError("the output to check must be a string")
     ws = words(text)
@@ -196,7 +201,16 @@ def check_output(
         rule = rule_of(work, purpose)
         public = {k: v for k, v in work.items() if not k.startswith("_")}
         spans.append(
-            Span(int(ws.starts[first]), int(ws.ends[last]), first, last, agree, public, tok, rule,
-                 output_action(rule, deny=deny_a, unknown=unknown_a))
+            Span(
+                int(ws.starts[first]),
+                int(ws.ends[last]),
+                first,
+                last,
+                agree,
+                public,
+                tok,
+                rule,
+                output_action(rule, deny=deny_a, unknown=unknown_a),
+            )
         )
     return OutputCheck(text, tuple(spans))

@@ -88,8 +88,13 @@ def index_texts(
             if best is None:
                 skipped += 1
                 continue
-            work = {"work_id": best.work_id, "title": best.title, "owner_id": best.owner_id,
-                    "owner_name": best.owner_name, "preferences": best.preferences.to_dict(effective=True)}
+            work = {
+                "work_id": best.work_id,
+                "title": best.title,
+                "owner_id": best.owner_id,
+                "owner_name": best.owner_name,
+                "preferences": best.preferences.to_dict(effective=True),
+            }
             index.add_text(rec["text"], work)
         pending.clear()
 

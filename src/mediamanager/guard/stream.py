@@ -60,7 +60,11 @@ class StreamChecker:
         """Complete the last word and check the whole text."""
         self._advance(final=True)
         return check_output(
-            self.text, self.index, purpose=self.purpose, deny=self.deny, unknown=self.unknown,
+            self.text,
+            self.index,
+            purpose=self.purpose,
+            deny=self.deny,
+            unknown=self.unknown,
             min_words=self.min_words,
         )
 
@@ -93,8 +97,17 @@ class StreamChecker:
             work = self.index.works[work_no]
             rule = rule_of(work, self.purpose)
             public = {k: v for k, v in work.items() if not k.startswith("_")}
-            span = Span(int(ws.starts[first]), int(ws.ends[last]), first + lo, last + lo, agree, public, tok, rule,
-                        output_action(rule, deny=self.deny, unknown=self.unknown))
+            span = Span(
+                int(ws.starts[first]),
+                int(ws.ends[last]),
+                first + lo,
+                last + lo,
+                agree,
+                public,
+                tok,
+                rule,
+                output_action(rule, deny=self.deny, unknown=self.unknown),
+            )
             out.append(span)
         self.reported.extend(out)
         return out

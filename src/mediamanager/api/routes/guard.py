@@ -70,7 +70,10 @@ async def context(body: ContextIn, service: ServiceDep) -> dict[str, Any]:
     decisions = await run_in_threadpool(
         judge_context, docs, LocalRegistryClient(service), purpose=body.purpose, unknown=body.unknown
     )
-    return {"decisions": [d.to_dict() for d in decisions], "kept": [d.index for d in decisions if d.action == "keep"]}
+    return {
+        "decisions": [d.to_dict() for d in decisions],
+        "kept": [d.index for d in decisions if d.action == "keep"],
+    }
 
 
 @router.post("/output")
