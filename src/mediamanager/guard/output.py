@@ -138,12 +138,11 @@ def find_spans(
     if not len(hit):
         return []
     qbytes = check_bytes(ws.hashes)
-    diagonals: dict[int, int] = {}  # registered token of query word 0 -> any hit's query word
-    for i in hit.tolist():
-        a, b = int(lo[i]), int(hi[i])
-        step = max(1, (b - a) // MAX_POSTINGS)
-        for p in np.asarray(positions[a:b:step]).tolist():
-            diagonals.setdefault(p - i, i)
+    cand_i, cand_p = _candidates(hit, lo[hit], hi[hit], positions)
+    cand_i, cand_p = _prefilter(cand_i, cand_p, qbytes, tokens)
+    diagonals: dict[int, int] = {}  # registered token of query word 0 -> one hit's query word
+    for i, p in zip(cand_i.tolist(), cand_p.tolist(), strict=True):
+        diagonals.setdefault(p - i, i)
     found: list[tuple[int, int, int, int, int]] = []
     for d, i in diagonals.items():
         work = int(np.searchsorted(starts, d + i, side="right")) - 1
@@ -156,6 +155,41 @@ def find_spans(
             if agree >= min_words and first <= i - q0 <= last:
                 found.append((first + q0, last + q0, agree, work, first + q0 + d - w0))
     return _best_per_range(found)
+
+
+def _candidates(
+    hit: npt.NDArray[np.intp], lo: npt.NDArray[np.intp], hi: npt.NDArray[np.intp], positions: Any
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every (query word, registered token) pair of the hits, at most ``MAX_POSTINGS`` per k-gram."""
+    count = hi - lo
+    take = np.minimum(count, MAX_POSTINGS)
+    step = np.maximum(1, count // MAX_POSTINGS)
+    first = np.cumsum(take) - take
+    within = np.arange(int(take.sum())) - np.repeat(first, take)
+    rows = np.repeat(lo, take) + within * np.repeat(step, take)
+    return np.repeat(hit, take).astype(np.int64), np.asarray(positions[rows]).astype(np.int64)
+
+
+# Check bytes compared around each hit before the full diagonal walk: a 15-word span holding
+# the k-gram at query word i lies inside words [i - 10, i + 15), so a true hit agrees on most of
+# them, while a stock phrase ("of the united states of") agrees on its 5 words and ~0.1 more.
+_AROUND = np.arange(-10, 15)
+_PREFILTER_AGREE = 10
+
+
+def _prefilter(
+    cand_i: npt.NDArray[np.int64], cand_p: npt.NDArray[np.int64], qbytes: npt.NDArray[np.uint8], tokens: Any
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    if len(cand_i) <= 8:
+        return cand_i, cand_p
+    qi = cand_i[:, None] + _AROUND
+    tp = cand_p[:, None] + _AROUND
+    valid = (qi >= 0) & (qi < len(qbytes)) & (tp >= 0) & (tp < len(tokens))
+    agree = (
+        qbytes[np.clip(qi, 0, len(qbytes) - 1)] == np.asarray(tokens)[np.clip(tp, 0, len(tokens) - 1)]
+    ) & valid
+    keep = agree.sum(axis=1) >= _PREFILTER_AGREE
+    return cand_i[keep], cand_p[keep]
 
 
 def _best_per_range(found: list[tuple[int, int, int, int, int]]) -> list[tuple[int, int, int, int, int]]:
