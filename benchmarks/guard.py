@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
-DATA = Path(os.environ.get("MEDIAMANAGER_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "test-data"))
+DATA = Path(
+    os.environ.get("MEDIAMANAGER_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "test-data")
+)
 
 
 def _jsonl(name: str) -> list[dict[str, Any]]:
@@ -124,7 +126,9 @@ def bench_output(args: argparse.Namespace) -> dict[str, Any]:
         ids = rng.choice(len(vocab), size=per_work, p=p)
         if wno < 200:
             kept_ids.append(ids)
-        idx.add_word_hashes(vhash[ids], {"work_id": f"w{wno}", "preferences": {"rules": {"ai-input": {"use": "deny"}}}})
+        idx.add_word_hashes(
+            vhash[ids], {"work_id": f"w{wno}", "preferences": {"rules": {"ai-input": {"use": "deny"}}}}
+        )
     path = Path(tempfile.mkdtemp()) / "vidx"
     idx.save(path)
     build_s = time.perf_counter() - t0
@@ -158,7 +162,9 @@ def bench_output(args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
-def _aho_anchor(args: argparse.Namespace, vocab: list[str], p: np.ndarray, outputs: list[str]) -> dict[str, Any]:
+def _aho_anchor(
+    args: argparse.Namespace, vocab: list[str], p: np.ndarray, outputs: list[str]
+) -> dict[str, Any]:
     import ahocorasick
 
     from mediamanager.fingerprint.normalize import normalize_text
@@ -193,22 +199,31 @@ def bench_names(args: argparse.Namespace) -> dict[str, Any]:
 
     locales = ["en_US", "fr_FR", "de_DE", "cs_CZ", "es_ES", "pl_PL", "ru_RU", "el_GR", "ja_JP", "zh_CN"]
     names: set[str] = set()
-    per = args.names // len(locales)
-    for loc in locales:
-        fake = Faker(loc)
+    fakes = {loc: Faker(loc) for loc in locales}
+    for fake in fakes.values():
         fake.seed_instance(11)
-        start = len(names)
-        while len(names) - start < per:
-            names.add(fake.name() if loc in ("ja_JP", "zh_CN") else f"{fake.first_name()} {fake.last_name()}")
+    tries = 0
+    while len(names) < args.names and tries < 50 * args.names:  # some locales have few distinct names
+        loc = locales[tries % len(locales)]
+        fake = fakes[loc]
+        names.add(fake.name() if loc in ("ja_JP", "zh_CN") else f"{fake.first_name()} {fake.last_name()}")
+        tries += 1
     name_list = sorted(names)
     t0 = time.perf_counter()
-    table = NamesTable.from_records({"owner_id": str(i), "name": n, "style": "refuse"} for i, n in enumerate(name_list))
+    table = NamesTable.from_records(
+        {"owner_id": str(i), "name": n, "style": "refuse"} for i, n in enumerate(name_list)
+    )
     build = time.perf_counter() - t0
     sentences = []
     for m in _jsonl("text-spamassassin")[:3000]:
-        sentences += [s.strip() for s in re.split(r"(?<=[.!?])\s+", _body(m["text"])) if 30 <= len(s.strip()) <= 300]
+        sentences += [
+            s.strip() for s in re.split(r"(?<=[.!?])\s+", _body(m["text"])) if 30 <= len(s.strip()) <= 300
+        ]
     rng = random.Random(2)
-    prompts = [s if k % 2 == 0 else f"{s} In the style of {rng.choice(name_list)}." for k, s in enumerate(sentences[: args.prompts])]
+    prompts = [
+        s if k % 2 == 0 else f"{s} In the style of {rng.choice(name_list)}."
+        for k, s in enumerate(sentences[: args.prompts])
+    ]
     gate_prompt(prompts[0], table)
     lat = []
     for pr in prompts:
@@ -221,7 +236,9 @@ def bench_names(args: argparse.Namespace) -> dict[str, Any]:
         words = pr.lower().split()
         t = time.perf_counter()
         for i in range(len(words) - 1):
-            process.extractOne(" ".join(words[i : i + 2]), lowered, scorer=Levenshtein.distance, score_cutoff=2)
+            process.extractOne(
+                " ".join(words[i : i + 2]), lowered, scorer=Levenshtein.distance, score_cutoff=2
+            )
         anchor.append((time.perf_counter() - t) * 1000)
     return {"names": len(name_list), "table_build_s": round(build, 1), "prompts": len(prompts),
             "p50_ms": round(_pct(lat, 50), 4), "mean_ms": round(statistics.mean(lat), 4),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mediamanager.errors import InputError
-from mediamanager.fingerprint.text import sketch_batch
+from mediamanager.fingerprint.text import TextSketch, sketch_batch
 from mediamanager.guard.policy import Action, combine, parse_action, parse_purpose
 from mediamanager.lookup import LookupQuery, RegistryClient, WorkMatch
 from mediamanager.model import Conditions, MediaType, Purpose, Rule, Use
@@ -130,8 +130,6 @@ def judge_context(
     batch = sketch_batch(texts)
     fps: list[list[Any]] = [[] for _ in docs]
     for row, doc_no in enumerate(batch.docs.tolist()):
-        from mediamanager.fingerprint.text import TextSketch
-
         sketch = TextSketch(batch.signatures[row], int(batch.sizes[row]), int(batch.parts[row]))
         fps[doc_no].append(sketch.to_fingerprint())
     queries = [
