@@ -76,6 +76,7 @@ def name_tokens(text: str) -> list[tuple[str, int, int]]:
 # A word is matched within one edit only when the registered word has at least this many letters
 # (and the prompt's word one fewer): "Mark"/"Mary", "Hall"/"Hill", "Davis"/"David" are different people.
 FUZZY_MIN = 6
+NEAR_CACHE = 200_000
 
 
 def allowed_edits(name_len: int) -> int:
@@ -147,11 +148,13 @@ class NamesTable:
     _first: dict[str, list[tuple[int, tuple[str, ...], bool]]] = field(default_factory=dict)
     _deletes: dict[str, set[str]] = field(default_factory=dict)
     _words: set[str] = field(default_factory=set)
+    _near_cache: dict[str, dict[str, int]] = field(default_factory=dict)
     _max_words: int = 1
 
     def add(self, creator: Creator) -> None:
         no = len(self.creators)
         self.creators.append(creator)
+        self._near_cache.clear()
         for name in (creator.name, *creator.aliases):
             words = tuple(w for w, _, _ in name_tokens(name))
             if not words:
@@ -175,7 +178,16 @@ class NamesTable:
                             self._deletes.setdefault(d, set()).add(w)
 
     def near(self, word: str) -> dict[str, int]:
-        """Name words within one edit of ``word`` (itself at 0 edits when it is one)."""
+        """Name words within one edit of ``word`` (itself at 0 edits when it is one); cached,
+        because prompts repeat the same everyday words."""
+        hit = self._near_cache.get(word)
+        if hit is None:
+            if len(self._near_cache) >= NEAR_CACHE:
+                self._near_cache.clear()
+            hit = self._near_cache[word] = self._near(word)
+        return hit
+
+    def _near(self, word: str) -> dict[str, int]:
         from rapidfuzz.distance import Levenshtein
 
         out: dict[str, int] = {word: 0} if word in self._words else {}
