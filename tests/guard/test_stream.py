@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -54,3 +55,54 @@ def test_unrelated_stream_reports_nothing(
     checker = StreamChecker(index)
     assert [s for t in tokenizer.encode(text) for s in checker.feed(tokenizer.decode([t]))] == []
     assert checker.finish().spans == ()
+
+
+def test_real_smollm2_generation_streamed_into_the_checker(tokenizer: Any) -> None:
+    """SmolLM2 writes 40 tokens greedily; that text is registered (deny); the same generation,
+    streamed token by token through a transformers streamer, is reported before it ends."""
+    import torch
+
+    from mediamanager.provenance.model_loader import load_text_model
+
+    torch.set_num_threads(1)
+    model = load_text_model()
+    prompt = "The history of the printing press begins in"
+    ids = tokenizer(prompt, return_tensors="pt").input_ids
+    with torch.no_grad():
+        first = model.generate(ids, max_new_tokens=40, min_new_tokens=40, do_sample=False)
+    generated = tokenizer.decode(first[0, ids.shape[1] :], skip_special_tokens=True)
+    assert len(generated.split()) >= 20, generated
+    index = VerbatimIndex()
+    index.add_text(generated, {"work_id": "gen", "preferences": {"rules": {"ai-input": {"use": "deny"}}}})
+    checker = StreamChecker(index)
+    pieces: list[str] = []
+    reported_at: list[int] = []
+
+    class Feed:  # the transformers streamer protocol: put(token ids), end()
+        skip_prompt = True
+
+        def __init__(self) -> None:
+            self.prompt_seen = False
+
+        def put(self, value: Any) -> None:
+            if not self.prompt_seen:
+                self.prompt_seen = True  # the first call carries the prompt
+                return
+            for t in value.reshape(-1).tolist():
+                pieces.append(tokenizer.decode([t], skip_special_tokens=True))
+                if checker.feed(pieces[-1]):
+                    reported_at.append(len(pieces))
+
+        def end(self) -> None:
+            pass
+
+    with torch.no_grad():
+        model.generate(ids, max_new_tokens=40, min_new_tokens=40, do_sample=False, streamer=Feed())
+    assert "".join(pieces) == generated
+    # Independently: the 15th word of the generated text ends at e15; it is complete (and the span
+    # reported) with the first piece that brings a character beyond it.
+    e15 = [m.end() for m in re.finditer(r"[^\W_]+", generated)][14]
+    expected = next(i for i in range(len(pieces)) if len("".join(pieces[: i + 1])) > e15) + 1
+    assert reported_at == [expected] and expected < 40  # before the generation ended
+    final = checker.finish()
+    assert [(s.work["work_id"], s.action.value) for s in final.spans] == [("gen", "block")]
