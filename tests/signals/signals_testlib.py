@@ -16,7 +16,8 @@ def fuzz_settings(ci_examples: int) -> settings:
     Profiles (``fuzz-long``, ``fuzz-smoke``) are registered in tests/conftest.py and chosen with
     ``--hypothesis-profile=NAME`` or ``HYPOTHESIS_PROFILE=NAME``; an explicit count here would override them.
     """
-    loaded = settings.get_current_profile_name() != "default"
+    # "ci" is the profile Hypothesis loads by itself when CI is set: it counts as the default here.
+    loaded = settings.get_current_profile_name() not in ("default", "ci")
     examples = settings().max_examples if loaded else ci_examples
     return settings(
         max_examples=examples,

@@ -12,6 +12,7 @@ from mediamanager.api.docs import install_docs
 from mediamanager.api.errors import install_error_handlers
 from mediamanager.api.ratelimit import RateLimit, TokenBuckets
 from mediamanager.api.routes import disputes, domains, ledger, lookup, owners, preferences, tokens, works
+from mediamanager.api.routes import guard as guard_routes
 from mediamanager.api.routes import provenance as provenance_routes
 from mediamanager.registry.store import make_engine, upgrade_schema
 from mediamanager.registry.uow import UnitOfWork
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     domains.router,
     provenance_routes.router,
     ledger.router,
+    guard_routes.router,
 ]
 
 # Multipart framing and form fields on top of the file itself.

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "mediamanager.cli.provenance_cmds",
     "mediamanager.cli.text_watermark_cmds",
     "mediamanager.cli.ledger_cmds",
+    "mediamanager.cli.guard_cmds",
 )
 
 
