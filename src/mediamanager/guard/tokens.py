@@ -22,7 +22,12 @@ import numpy.typing as npt
 from mediamanager.errors import require_extra
 from mediamanager.fingerprint.normalize import normalized_words
 
-xxhash: Any = require_extra("xxhash", "guard")
+
+@lru_cache(maxsize=1)
+def _xxh64() -> Any:
+    """xxHash64, imported on first use: the API imports this module in a base install too."""
+    return require_extra("xxhash", "guard").xxh64_intdigest  # type: ignore[attr-defined]
+
 
 __all__ = ["Words", "kgram_hashes", "word_hash", "words"]
 
@@ -45,12 +50,13 @@ _MULT = np.array(
 
 @lru_cache(maxsize=1 << 18)
 def _normal(word: str) -> tuple[int, ...]:
-    return tuple(xxhash.xxh64_intdigest(w) for w in normalized_words(word))
+    h = _xxh64()
+    return tuple(h(w) for w in normalized_words(word))
 
 
 def word_hash(word: bytes) -> int:
     """The 64-bit hash of one *normalised* word (as :func:`words` computes it)."""
-    return xxhash.xxh64_intdigest(word)
+    return int(_xxh64()(word))
 
 
 @dataclass(frozen=True, slots=True)
