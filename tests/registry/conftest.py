@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -55,3 +56,21 @@ def alice(uow: UnitOfWork) -> Owner:
 @pytest.fixture
 def bob(uow: UnitOfWork) -> Owner:
     return AccountService(uow).create_owner("Bob Org", kind="organisation")[0]
+
+
+T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A settable clock for a :class:`UnitOfWork` (dispute deadlines, expiry)."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()

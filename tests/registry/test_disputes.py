@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from tests.registry.conftest import T0, Clock
 
 from mediamanager.errors import ConflictError, InputError, NotFoundError
 from mediamanager.lookup import LookupQuery
@@ -20,20 +21,6 @@ from mediamanager.registry.works import WorkService
 from mediamanager.settings import Settings
 
 SHA = "c" * 64
-T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

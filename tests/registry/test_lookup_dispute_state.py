@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.loopback import serve_registry
+from tests.registry.conftest import T0, Clock
 
 from mediamanager.client import RegistryApi
 from mediamanager.errors import RegistryUnavailableError
@@ -32,7 +33,6 @@ from mediamanager.registry.works import WorkService
 from mediamanager.scan.clients import SnapshotRegistryClient
 from mediamanager.settings import Settings
 
-T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 LOOKUP_AT = T0 + timedelta(days=31)  # one day past the deadline of the pairs opened at T0
 SHA = {
     name: c * 64
@@ -72,19 +72,6 @@ EXPECTED: dict[str, dict[str, tuple[bool, int, dict[str, Any] | None]]] = {
     "none": {"Ann": (False, 0, None)},
 }
 QUERIES = [LookupQuery(name, sha256=sha) for name, sha in SHA.items()]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

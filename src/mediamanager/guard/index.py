@@ -26,9 +26,6 @@ a local file).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +35,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from mediamanager.errors import InputError
+from mediamanager.fingerprint.index.base import atomic_directory
 from mediamanager.guard.tokens import check_bytes, kgram_hashes, words
 
 __all__ = ["K", "VerbatimIndex", "W", "winnow"]
@@ -133,10 +131,7 @@ class VerbatimIndex:
     def save(self, path: str | Path) -> None:
         """Write the index directory (replaced atomically: written beside it, then renamed)."""
         self._flush()
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".verbatim-", dir=target.parent))
-        try:
+        with atomic_directory(Path(path), prefix=".verbatim-") as tmp:
             self.tokens.astype(np.uint8).tofile(tmp / "tokens.u8")
             self.hashes.astype("<u4").tofile(tmp / "hashes.u4")
             self.positions.astype("<u4").tofile(tmp / "positions.u4")
@@ -153,17 +148,6 @@ class VerbatimIndex:
                 "works": len(self.works),
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-            if target.exists():
-                old = target.with_name(target.name + ".old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     @classmethod
     def load(cls, path: str | Path) -> VerbatimIndex:
