@@ -24,6 +24,7 @@ app = typer.Typer(
 # optional dependency cannot hide the other commands.
 COMMAND_MODULES = (
     "mediamanager.cli.registry_cmds",
+    "mediamanager.cli.server_cmds",
     "mediamanager.cli.dispute_cmds",
     "mediamanager.cli.signals_cmds",
     "mediamanager.cli.signals_embed_cmds",
