@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 
 from mediamanager.registry.store.tables import work_urls
-from mediamanager.registry.uow import select_in
 from mediamanager.urlnorm import url_hash
 
 __all__ = ["hashes_of", "replace_work_urls", "works_with_urls"]
@@ -43,5 +42,7 @@ def replace_work_urls(conn: sa.Connection, work_id: str, urls: Iterable[str] | s
 
 def works_with_urls(conn: sa.Connection, hashes: Sequence[str]) -> list[tuple[str, str]]:
     """``(url_hash, work_id)`` for every indexed work naming one of ``hashes``."""
+    from mediamanager.registry.uow import select_in  # uow -> audit -> audit_state imports this module
+
     rows = select_in(conn, "SELECT url_hash, work_id FROM work_urls WHERE url_hash", sorted(set(hashes)))
     return [(r.url_hash, r.work_id) for r in rows]
