@@ -122,3 +122,19 @@ def test_a_bad_url_refuses_that_item_only(
         assert [m.work_id for m in ok.matches] == [works["song"]] and ok.error is None
     assert too_long.status_code == 422
     assert control.status_code == 422
+
+
+def test_a_version_3_snapshot_is_refused(uow: UnitOfWork, works: dict[str, str], tmp_path: Path) -> None:
+    """A version-3 snapshot has no URL hashes: refused, never read as "no work names this URL"."""
+    import json
+
+    from mediamanager.errors import RegistryUnavailableError
+
+    out = tmp_path / "snap"
+    export_snapshot(uow, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format_version"] == 4 and "urls.npy" in manifest["files"]
+    manifest["format_version"] = 3
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RegistryUnavailableError, match="format version 3 is not supported"):
+        SnapshotRegistryClient(out).lookup(_queries())
