@@ -33,12 +33,18 @@ REQUEST_FINGERPRINTS = 16_384
 
 
 def lookup_pages(query: LookupQuery, page: int = PAGE_FINGERPRINTS) -> list[LookupQuery]:
-    """``query`` split into queries of at most ``page`` fingerprints (the sha256 rides on the first)."""
+    """``query`` split into queries of at most ``page`` fingerprints (sha256 and url ride on the first)."""
     fps = query.fingerprints
     if len(fps) <= page:
         return [query]
     return [
-        LookupQuery(query.item_id, query.sha256 if i == 0 else None, query.media_type, fps[i : i + page])
+        LookupQuery(
+            query.item_id,
+            query.sha256 if i == 0 else None,
+            query.media_type,
+            fps[i : i + page],
+            url=query.url if i == 0 else None,
+        )
         for i in range(0, len(fps), page)
     ]
 

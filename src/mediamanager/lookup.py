@@ -20,20 +20,25 @@ __all__ = ["DisputeStatus", "LookupQuery", "LookupResult", "RegistryClient", "Re
 
 @dataclass(frozen=True)
 class LookupQuery:
-    """One item to look up: its exact hash and/or matching-grade fingerprints."""
+    """One item to look up: its exact hash, matching-grade fingerprints and/or a source URL."""
 
     item_id: str
     sha256: str | None = None
     media_type: MediaType | None = None
     fingerprints: tuple[Fingerprint, ...] = ()
+    # A source URL: matches works naming it, compared in normal form (mediamanager.urlnorm).
+    url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "id": self.item_id,
             "sha256": self.sha256,
             "media_type": None if self.media_type is None else self.media_type.value,
             "fingerprints": [f.to_dict() for f in self.fingerprints],
         }
+        if self.url is not None:
+            d["url"] = self.url  # only when set: older servers reject unknown fields
+        return d
 
 
 @dataclass(frozen=True)

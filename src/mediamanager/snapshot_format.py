@@ -3,7 +3,7 @@
 The registry writes it (:mod:`mediamanager.registry.snapshot`); the scanner reads it
 (:class:`mediamanager.scan.clients.SnapshotRegistryClient`), without importing the registry.
 
-Format (``format_version`` 3). A snapshot is a directory::
+Format (``format_version`` 4). A snapshot is a directory::
 
     manifest.json            written last; its presence means the snapshot is complete
     owners.jsonl             one JSON object per line: {"id", "kind", "display_name"}
@@ -15,11 +15,14 @@ Format (``format_version`` 3). A snapshot is a directory::
                              each distinct preferences object is stored once
     sha256.npy               ``|S32`` sorted raw sha256 digests of every work (memory-mapped)
     sha256-rows.npy          ``<u4`` the works.arrow row of each entry of sha256.npy
+    urls.npy                 ``|S32`` sorted sha256 digests of each work's normalised source URLs
+                             (:func:`mediamanager.urlnorm.url_hash`); never the URLs themselves
+    urls-rows.npy            ``<u4`` the works.arrow row of each entry of urls.npy
     index/<media>/           ``TextIndex``/``ImageIndex``/``AudioIndex.save`` layout, keys = works.arrow rows
 
 ``manifest.json`` is::
 
-    {"format": "mediamanager-registry-snapshot", "format_version": 3,
+    {"format": "mediamanager-registry-snapshot", "format_version": 4,
      "created_at": ISO-8601, "registry_version": "audit-<seq>", "registry_head": "<audit head sha256>",
      "counts": {"owners": int, "works": int, "preferences": int},
      "indexes": {"text": "index/text", ...},
@@ -30,7 +33,11 @@ Format (``format_version`` 3). A snapshot is a directory::
 and refuses a snapshot that does not match, or of another version, with
 :class:`~mediamanager.errors.RegistryUnavailableError`. Version 3 added the ``dispute`` column
 (each work's dispute state as of the export); a version-2 snapshot, which lacks it, is refused
-rather than read as "never disputed": export it again. Version 1 (``works.jsonl``) was never
+rather than read as "never disputed": export it again. Version 4 added ``urls.npy`` and
+``urls-rows.npy`` (lookup by source URL); a version-3 snapshot is refused rather than answering
+every URL query with "no match". A URL hash is public by design: anyone holding a URL can test
+whether some work names it, which is what a lookup by URL is for; the URL text is not in the
+snapshot and cannot be read back from it except by guessing. Version 1 (``works.jsonl``) was never
 released and is not read.
 """
 
@@ -54,6 +61,8 @@ __all__ = [
     "REQUIRED_FILES",
     "SHA256",
     "SHA256_ROWS",
+    "URLS",
+    "URLS_ROWS",
     "WORKS",
     "OpenSnapshot",
     "canonical",
@@ -64,14 +73,16 @@ __all__ = [
 ]
 
 FORMAT = "mediamanager-registry-snapshot"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 OWNERS = "owners.jsonl"
 WORKS = "works.arrow"
 PREFERENCES = "preferences.arrow"
 SHA256 = "sha256.npy"
 SHA256_ROWS = "sha256-rows.npy"
-REQUIRED_FILES = (OWNERS, WORKS, PREFERENCES, SHA256, SHA256_ROWS)
+URLS = "urls.npy"
+URLS_ROWS = "urls-rows.npy"
+REQUIRED_FILES = (OWNERS, WORKS, PREFERENCES, SHA256, SHA256_ROWS, URLS, URLS_ROWS)
 
 
 def index_dir(media: MediaType) -> str:
@@ -131,6 +142,8 @@ class OpenSnapshot:
     preferences_json: Any  # pyarrow string array: row -> Preferences JSON
     sha_sorted: Any  # numpy |S32, memory-mapped
     sha_rows: Any  # numpy <u4, memory-mapped
+    url_sorted: Any  # numpy |S32, memory-mapped: sha256 of normalised source URLs
+    url_rows: Any  # numpy <u4, memory-mapped
     indexes: dict[MediaType, Path]
 
     @property
@@ -208,6 +221,12 @@ def open_snapshot(path: str | Path) -> OpenSnapshot:
         sha_rows = np.load(root / SHA256_ROWS, mmap_mode="r")
         if len(sha_sorted) != works.num_rows or len(sha_rows) != works.num_rows:
             raise ValueError("sha256 index and works table disagree in length")
+        url_sorted = np.load(root / URLS, mmap_mode="r")
+        url_rows = np.load(root / URLS_ROWS, mmap_mode="r")
+        if url_sorted.dtype != np.dtype("S32") or len(url_rows) != len(url_sorted):
+            raise ValueError("url index is malformed")
+        if len(url_rows) and int(url_rows.max()) >= works.num_rows:
+            raise ValueError("url index names a work row that does not exist")
         indexes: dict[MediaType, Path] = {}
         for media_name, rel in (manifest.get("indexes") or {}).items():
             media = MediaType(media_name)
@@ -225,5 +244,7 @@ def open_snapshot(path: str | Path) -> OpenSnapshot:
         prefs.column("json").combine_chunks(),
         sha_sorted,
         sha_rows,
+        url_sorted,
+        url_rows,
         indexes,
     )

@@ -1,4 +1,4 @@
-"""The review's 13 audit-tamper variants (redteam scripts/audit_tamper.sh, D10), through the CLI.
+"""The review's 13 audit-tamper variants (and 2 on the URL index) (redteam scripts/audit_tamper.sh, D10), through the CLI.
 
 Each tamper runs on a fresh copy of one populated SQLite registry; ``mediamanager audit verify``
 must exit 0 on the untouched copy and 1 on every tampered one. A signed checkpoint taken before
@@ -53,6 +53,10 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]
     t = accounts.create_token(owners[1], "laptop")
     accounts.revoke_token(owners[1], t.info.id)
     DomainService(uow).add_domain(owners[2], "example.org")
+    # Last, so the seq numbers the tampers name are unchanged: one work findable by URL.
+    works.register_work(
+        owners[0], WorkInput(MediaType.TEXT, sha256=_sha(99), source_urls=("https://example.org/p/1",))
+    )
     with engine.connect() as conn:
         signed = current_checkpoint(conn, settings)
         n = conn.exec_driver_sql("SELECT max(seq) FROM audit_log").scalar_one()
@@ -99,6 +103,9 @@ TAMPERS: dict[str, str] = {
     "insert a fake owner": "INSERT INTO owners (id, kind, display_name, email, created_at) VALUES "
     "('f'||substr(hex(randomblob(16)),1,31),'person','Mallory',NULL,'2026-01-01 00:00:00');",
     "full re-chain after an edit": "",
+    "point a URL at another owner's work": "UPDATE work_urls SET work_id=(SELECT id FROM works "
+    "WHERE owner_id<>(SELECT owner_id FROM works WHERE sha256='" + _sha(99) + "') LIMIT 1);",
+    "delete a URL index row": "DELETE FROM work_urls;",
 }
 
 

@@ -152,7 +152,7 @@ def test_a_snapshot_without_the_dispute_column_is_refused(cuow: UnitOfWork, tmp_
     out = tmp_path / "snap"
     export_snapshot(cuow, out)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     manifest["format_version"] = 2  # a version-2 snapshot has no dispute column: never read as "no dispute"
     (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RegistryUnavailableError, match="format version 2 is not supported"):

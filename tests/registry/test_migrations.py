@@ -124,3 +124,46 @@ def test_0004_gives_existing_disputes_a_deadline_and_owners_no_operator_role(db_
             assert "operator" not in {c["name"] for c in sa.inspect(conn).get_columns("owners")}
     finally:
         engine.dispose()
+
+
+def test_0007_backfills_the_url_index_of_existing_works(db_url: str) -> None:
+    """Works registered at 0006 are found by URL after 0007; a non-http URL is kept but not indexed."""
+    import hashlib
+    import json
+    from datetime import UTC, datetime
+
+    engine = make_engine(db_url)
+    t = datetime(2026, 6, 1, tzinfo=UTC)
+    urls = {
+        "w1": ["https://www.Example.org/a/?b=2&a=1", "mailto:x@example.org"],
+        "w2": ["http://example.org/a?a=1&b=2"],  # the same page as w1's first URL
+        "w3": [],
+    }
+    try:
+        upgrade_schema(engine, "0006")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO owners (id, kind, display_name, created_at) VALUES ('o1', 'person', 'O', :t)"
+                ),
+                {"t": t},
+            )
+            for i, (wid, u) in enumerate(urls.items()):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO works (id, owner_id, media_type, sha256, source_urls, created_at, updated_at)"
+                        " VALUES (:w, 'o1', 'text', :s, :u, :t, :t)"
+                    ),
+                    {"w": wid, "s": str(i) * 64, "u": json.dumps(u), "t": t},
+                )
+        upgrade_schema(engine, "0007")
+        with engine.connect() as conn:
+            rows = sorted(conn.execute(sa.text("SELECT work_id, url_hash FROM work_urls")).all())
+        page = hashlib.sha256(b"http://example.org/a?a=1&b=2").hexdigest()
+        assert [tuple(r) for r in rows] == [("w1", page), ("w2", page)]
+        with engine.begin() as conn:
+            command.downgrade(_config(engine, conn), "0006")
+        with engine.connect() as conn:
+            assert "work_urls" not in sa.inspect(conn).get_table_names()
+    finally:
+        engine.dispose()

@@ -147,7 +147,7 @@ def test_snapshot_batches_answer_like_single_lookups_and_v1_is_refused(tmp_path:
     v2 = write_snapshot(tmp_path / "v2", owners, works, registry_version="audit-7", registry_head="0" * 64)
     assert v2.works == 13 and v2.owners == 2
     manifest = json.loads((tmp_path / "v2" / "manifest.json").read_text())
-    assert manifest["format_version"] == 3 and manifest["counts"]["preferences"] == 2  # de-duplicated
+    assert manifest["format_version"] == 4 and manifest["counts"]["preferences"] == 2  # de-duplicated
     assert "index/text/signatures.npy" in manifest["files"]
     _v1_snapshot(tmp_path / "v1")
     with pytest.raises(RegistryUnavailableError, match="version 1 is not supported"):

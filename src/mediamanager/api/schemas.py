@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mediamanager.errors import InvalidPreferenceError
 from mediamanager.fingerprint.check import check_fingerprint
@@ -31,6 +31,7 @@ from mediamanager.registry.records import (
     WorkRecord,
 )
 from mediamanager.settings import MAX_FINGERPRINTS_PER_WORK
+from mediamanager.urlnorm import normalise_url
 from mediamanager.values import check_json_value, clean_text
 
 _STRICT = ConfigDict(extra="forbid")
@@ -291,6 +292,15 @@ class LookupItem(BaseModel):
     media_type: MediaType | None = None
     # One page of a long item: clients split more fingerprints over several items (client_lookup.py).
     fingerprints: list[FingerprintIn] = Field(default_factory=list, max_length=256)
+    # A source URL (absolute http/https), matched in normal form: see mediamanager.urlnorm.
+    url: str | None = Field(default=None, min_length=1, max_length=2048)
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_lookupable(cls, value: str | None) -> str | None:
+        if value is not None:
+            normalise_url(value)  # ValueError -> 422 naming this item's url: printable, http(s), a host
+        return value
 
 
 class LookupRequest(BaseModel):

@@ -11,6 +11,11 @@ Two columns of ``works`` are left out of the digest because other entities' writ
 without an entry about the work: ``updated_at`` (bookkeeping) and ``status``, which is checked
 instead as derived state (``disputed`` exactly when a live dispute row names the work). Rows that a
 logged ``work.delete`` removed with it (its disputes and work-level preferences) may be absent.
+
+``work_urls`` (the lookup-by-URL index) has no entries of its own: it is derived from
+``works.source_urls``, which the work's digest covers, and is checked as derived state instead
+(exactly the url hashes of each work's source URLs, and no rows for works that do not exist), so a
+row pointing a URL at another owner's work, or one removed to hide a work, fails the check.
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ from mediamanager.registry.store.tables import (
     owners,
     preferences,
     tokens,
+    work_urls,
     works,
 )
+from mediamanager.registry.work_urls import hashes_of
 
 __all__ = ["ABSENT", "STATE_TABLES", "Latest", "StateProblem", "check_state", "state_digest"]
 
@@ -157,4 +164,39 @@ def check_state(
                 latest.get(("work", r.id), Latest(0, None)).seq or None,
                 f"work {r.id} has status {r.status!r} but its disputes say otherwise",
             )
-    return None
+    return _check_work_urls(conn, latest, batch)
+
+
+def _check_work_urls(
+    conn: sa.Connection, latest: dict[tuple[str, str], Latest], batch: int
+) -> StateProblem | None:
+    """``work_urls`` holds exactly the url hashes of each work's source URLs (derived state)."""
+    orphan = conn.execute(
+        sa.select(work_urls.c.work_id).where(~sa.exists().where(works.c.id == work_urls.c.work_id)).limit(1)
+    ).first()
+    if orphan is not None:
+        return StateProblem(None, f"the URL index names work {orphan.work_id}, which does not exist")
+    last = ""
+    while True:
+        rows = conn.execute(
+            sa.select(works.c.id, works.c.source_urls)
+            .where(works.c.id > last)
+            .order_by(works.c.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return None
+        indexed: dict[str, set[str]] = {r.id: set() for r in rows}
+        for u in conn.execute(
+            sa.select(work_urls.c.work_id, work_urls.c.url_hash).where(
+                work_urls.c.work_id >= rows[0].id, work_urls.c.work_id <= rows[-1].id
+            )
+        ):
+            indexed[u.work_id].add(u.url_hash)
+        for r in rows:
+            if indexed[r.id] != hashes_of(r.source_urls):
+                return StateProblem(
+                    latest.get(("work", r.id), Latest(0, None)).seq or None,
+                    f"work {r.id}: the URL index disagrees with its source URLs",
+                )
+        last = rows[-1].id

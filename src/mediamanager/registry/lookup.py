@@ -17,6 +17,8 @@ from mediamanager.registry.matching import EXACT_KINDS
 from mediamanager.registry.preferences import effective_for_rows
 from mediamanager.registry.records import check_sha256
 from mediamanager.registry.uow import UnitOfWork, select_in
+from mediamanager.registry.work_urls import works_with_urls
+from mediamanager.urlnorm import url_hash
 
 __all__ = ["LookupService"]
 
@@ -32,7 +34,7 @@ class LookupService:
         self.uow = uow
 
     def lookup(self, queries: Sequence[LookupQuery]) -> list[LookupResult]:
-        """Matches (exact sha256, then near-duplicates) and effective preferences for each query."""
+        """Matches (exact sha256, source URL, then near-duplicates) and effective preferences per query."""
         with self.uow.read() as conn:
             return self._lookup(conn, queries)
 
@@ -56,6 +58,21 @@ class LookupService:
         for r in rows.values():
             for i in sha_of[r.sha256]:
                 found[i][r.id] = (1.0, "sha256")
+        url_of: dict[str, list[int]] = defaultdict(list)
+        refused: dict[int, str] = {}
+        for i, q in enumerate(queries):
+            if q.url is not None:
+                try:
+                    url_of[url_hash(q.url)].append(i)
+                except ValueError as exc:
+                    # This item alone is refused (as the HTTP API's 422 does), never answered "no match".
+                    refused[i] = f"bad lookup URL {q.url[:100]!r}: {exc}"
+        by_url = works_with_urls(conn, list(url_of))
+        for h, work_id in by_url:
+            for i in url_of[h]:
+                found[i].setdefault(work_id, (1.0, "url"))  # sha256 first: it says more than a URL
+        more = sorted({w for _, w in by_url} - rows.keys())
+        rows.update((r.id, r) for r in select_in(conn, _MATCH_SQL + " WHERE id", more))
         near = [i for i, q in enumerate(queries) if any(f.kind not in EXACT_KINDS for f in q.fingerprints)]
         if near:
             self.uow.index.sync(conn)
@@ -68,7 +85,10 @@ class LookupService:
             rows.update((r.id, r) for r in select_in(conn, _MATCH_SQL + " WHERE id", more))
         matches = self._matches_from_rows(conn, list(rows.values()))
         results: list[LookupResult] = []
-        for q, hits in zip(queries, found, strict=True):
+        for i, (q, hits) in enumerate(zip(queries, found, strict=True)):
+            if i in refused:
+                results.append(LookupResult(q.item_id, (), error=refused[i]))
+                continue
             ms = [
                 _with_score(matches[w], score, kind) for w, (score, kind) in hits.items() if w in matches
             ]  # a hit whose work is gone (deleted elsewhere) is dropped here

@@ -9,7 +9,9 @@ and worker processes share its pages through the page cache.
 
 The snapshot never contains registered content, e-mail addresses, tokens, source URLs or
 domain-verification tokens: only fingerprints (inside the indexes), effective preferences,
-owner display names, titles and ISCC codes. The directory is written beside its target and
+owner display names, titles, ISCC codes and the sha256 of each normalised source URL (which
+lets anyone holding a URL test whether a work names it, the point of a lookup by URL, and
+nothing more). The directory is written beside its target and
 renamed into place, so a reader never sees half a snapshot.
 """
 
@@ -34,6 +36,7 @@ from mediamanager.model import Fingerprint, MediaType, Preferences, utcnow
 from mediamanager.registry.audit import canonical_json
 from mediamanager.registry.export import ExportReader
 from mediamanager.registry.uow import UnitOfWork
+from mediamanager.registry.work_urls import hashes_of
 from mediamanager.snapshot_format import (
     FORMAT,
     FORMAT_VERSION,
@@ -42,6 +45,8 @@ from mediamanager.snapshot_format import (
     PREFERENCES,
     SHA256,
     SHA256_ROWS,
+    URLS,
+    URLS_ROWS,
     WORKS,
     canonical,
     index_dir,
@@ -89,6 +94,7 @@ class SnapshotWork:
     disputed: bool = False
     claimants: tuple[str, ...] = ()
     dispute: DisputeStatus | None = None  # as of the export
+    url_hashes: tuple[str, ...] = ()  # sha256 hex of each normalised source URL (urlnorm.url_hash)
 
 
 def _file_sha256(path: Path) -> str:
@@ -193,6 +199,8 @@ def write_snapshot(
         prefs_rows: dict[str, int] = {}
         prefs_json: list[str] = []
         digests: list[bytes] = []
+        url_digests: list[bytes] = []
+        url_of: list[int] = []
         builder = _IndexBuilder()
         for row, w in enumerate(works):
             text = canonical_json(w.preferences)
@@ -211,6 +219,9 @@ def write_snapshot(
             cols["dispute"].append(None if w.dispute is None else w.dispute.to_dict())
             cols["preferences"].append(prefs_rows[key])
             digests.append(bytes.fromhex(w.sha256))
+            for h in sorted(set(w.url_hashes)):
+                url_digests.append(bytes.fromhex(h))
+                url_of.append(row)
             builder.add(str(row), MediaType(w.media_type), w.fingerprints)
         n_works = len(digests)
         _write_arrow(tmp / WORKS, pa.table(cols, schema=WORKS_SCHEMA))
@@ -222,6 +233,10 @@ def write_snapshot(
         order = np.argsort(shas, kind="stable")
         np.save(tmp / SHA256, shas[order])
         np.save(tmp / SHA256_ROWS, order.astype("<u4"))
+        urls = np.array(url_digests, dtype="S32") if url_digests else np.zeros(0, dtype="S32")
+        url_order = np.argsort(urls, kind="stable")
+        np.save(tmp / URLS, urls[url_order])
+        np.save(tmp / URLS_ROWS, np.asarray(url_of, dtype="<u4")[url_order])
         indexes = builder.save(tmp)
         del builder
         files = {
@@ -276,6 +291,7 @@ def _public_works(reader: ExportReader) -> Iterator[SnapshotWork]:
             disputed=bool(claimants),  # live disputes only: closed and lapsed ones are not
             claimants=tuple(claimants),
             dispute=dispute,
+            url_hashes=tuple(sorted(hashes_of(row.source_urls))),
         )
 
 

@@ -35,6 +35,7 @@ from mediamanager.registry.records import (
 )
 from mediamanager.registry.store.tables import disputes, fingerprints, preferences, works
 from mediamanager.registry.uow import UnitOfWork, new_id, require_own_work
+from mediamanager.registry.work_urls import replace_work_urls
 from mediamanager.settings import Settings
 
 __all__ = ["WorkService", "compute_fingerprints", "load_work"]
@@ -91,6 +92,7 @@ class WorkService:
                     updated_at=now,
                 )
             )
+            replace_work_urls(tx.conn, work_id, data.source_urls)
             matching = [f for f in data.fingerprints if f.kind not in EXACT_KINDS]
             if matching:
                 tx.conn.execute(
@@ -220,6 +222,8 @@ class WorkService:
                 tx.conn.execute(
                     sa.update(works).where(works.c.id == work_id).values(updated_at=self.uow.now(), **values)
                 )
+                if "source_urls" in values:
+                    replace_work_urls(tx.conn, work_id, values["source_urls"])
                 tx.log("work.update", "work", work_id, changes={k: changes[k] for k in values})
             return load_work(tx.conn, work_id)
 
@@ -239,6 +243,7 @@ class WorkService:
                 sa.delete(disputes).where(sa.or_(disputes.c.work_a == work_id, disputes.c.work_b == work_id))
             )
             tx.conn.execute(sa.delete(fingerprints).where(fingerprints.c.work_id == work_id))
+            replace_work_urls(tx.conn, work_id, ())
             tx.conn.execute(
                 sa.delete(preferences).where(
                     preferences.c.owner_id == owner.id,

@@ -28,6 +28,7 @@ from mediamanager.lookup import (
 )
 from mediamanager.model import Fingerprint, MediaType, Preferences
 from mediamanager.snapshot_format import OpenSnapshot, open_snapshot
+from mediamanager.urlnorm import url_hash
 
 __all__ = ["SnapshotRegistryClient", "open_registry_client"]
 
@@ -117,20 +118,24 @@ class SnapshotRegistryClient:
     @staticmethod
     def _sha_keys(snap: OpenSnapshot, shas: list[str | None]) -> list[list[str]]:
         """For each sha256 (hex), the keys of the works holding it."""
-        import numpy as np
+        return _sorted_keys(snap.sha_sorted, snap.sha_rows, shas)
 
-        out: list[list[str]] = [[] for _ in shas]
-        wanted = [(i, bytes.fromhex(s)) for i, s in enumerate(shas) if s and len(s) == 64 and _is_hex(s)]
-        if not wanted or not len(snap.sha_sorted):
-            return out
-        needles = np.array([d for _, d in wanted], dtype="S32")
-        pos = np.searchsorted(snap.sha_sorted, needles, side="left")
-        n = len(snap.sha_sorted)
-        for (i, digest), p in zip(wanted, pos.tolist(), strict=True):
-            while p < n and bytes(snap.sha_sorted[p]).ljust(32, b"\0") == digest:
-                out[i].append(str(int(snap.sha_rows[p])))
-                p += 1
-        return out
+    @staticmethod
+    def _url_keys(
+        snap: OpenSnapshot, queries: Sequence[LookupQuery]
+    ) -> tuple[list[list[str]], dict[int, str]]:
+        """For each query's URL, the keys of the works naming it; and the queries whose URL is refused."""
+        hashes: list[str | None] = []
+        refused: dict[int, str] = {}
+        for i, q in enumerate(queries):
+            h = None
+            if q.url is not None:
+                try:
+                    h = url_hash(q.url)
+                except ValueError as exc:
+                    refused[i] = f"bad lookup URL {q.url[:100]!r}: {exc}"
+            hashes.append(h)
+        return _sorted_keys(snap.url_sorted, snap.url_rows, hashes), refused
 
     def info(self) -> RegistryInfo:
         self._load()
@@ -146,6 +151,10 @@ class SnapshotRegistryClient:
         for h, keys in zip(hits, self._sha_keys(snap, shas), strict=True):
             for key in keys:
                 h[key] = (1.0, "sha256")
+        by_url, refused = self._url_keys(snap, queries)
+        for h, keys in zip(hits, by_url, strict=True):
+            for key in keys:
+                h.setdefault(key, (1.0, "url"))  # sha256 first, as the registry does
         near = [[f for f in q.fingerprints if f.kind not in EXACT_KINDS] for q in queries]
         text_index = self._indexes.get(MediaType.TEXT)
         text_batch: list[int] = []
@@ -167,7 +176,10 @@ class SnapshotRegistryClient:
             for i, matches in zip(text_batch, found, strict=True):
                 self._merge(hits[i], matches)
         out: list[LookupResult] = []
-        for q, h in zip(queries, hits, strict=True):
+        for i, (q, h) in enumerate(zip(queries, hits, strict=True)):
+            if i in refused:
+                out.append(LookupResult(q.item_id, (), error=refused[i]))
+                continue
             matches = sorted(
                 (
                     replace(self._base_match(snap, k), score=round(float(s), 6), kind=kind)
@@ -208,6 +220,24 @@ class SnapshotRegistryClient:
         )
         result: list[list[Any]] = index.search_batch(batch, self.match_limit)
         return result
+
+
+def _sorted_keys(sorted_digests: Any, rows: Any, hexes: list[str | None]) -> list[list[str]]:
+    """For each hex digest, the works.arrow rows (as keys) of its entries in a sorted ``|S32`` array."""
+    import numpy as np
+
+    out: list[list[str]] = [[] for _ in hexes]
+    wanted = [(i, bytes.fromhex(s)) for i, s in enumerate(hexes) if s and len(s) == 64 and _is_hex(s)]
+    if not wanted or not len(sorted_digests):
+        return out
+    needles = np.array([d for _, d in wanted], dtype="S32")
+    pos = np.searchsorted(sorted_digests, needles, side="left")
+    n = len(sorted_digests)
+    for (i, digest), p in zip(wanted, pos.tolist(), strict=True):
+        while p < n and bytes(sorted_digests[p]).ljust(32, b"\0") == digest:
+            out[i].append(str(int(rows[p])))
+            p += 1
+    return out
 
 
 def _is_hex(value: str) -> bool:

@@ -35,7 +35,7 @@ async def lookup(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Response:
-    """Up to 10,000 items (sha256 and/or fingerprints) per call. Each result lists the matched works, best
+    """Up to 10,000 items (sha256, a source `url` and/or fingerprints) per call. Each result lists the matched works, best
     first, with score, effective preferences and evidence, whether the claim is disputed, and where
     its dispute stands (`dispute`: state, deadline, this work's role and the outcome; null if none).
 
@@ -57,6 +57,7 @@ async def lookup(
             sha256=None if i.sha256 is None else i.sha256.lower(),
             media_type=i.media_type,
             fingerprints=tuple(f.to_model() for f in i.fingerprints),
+            url=i.url,
         )
         for i in body.items
     ]

@@ -21,6 +21,7 @@ __all__ = [
     "owners",
     "preferences",
     "tokens",
+    "work_urls",
     "works",
 ]
 
@@ -108,6 +109,16 @@ fingerprints = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("size", sa.Integer, nullable=True),
     sa.Column("part", sa.Integer, nullable=False, server_default="0"),
+)
+
+# Derived from works.source_urls (revision 0007): the sha256 of each normalised http(s) source URL
+# (mediamanager.urlnorm.url_hash), so a lookup by URL is one index probe. Rewritten with the work.
+work_urls = sa.Table(
+    "work_urls",
+    metadata,
+    sa.Column("work_id", ID, sa.ForeignKey("works.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("url_hash", sa.String(64), primary_key=True),
+    sa.Index("ix_work_urls_url_hash", "url_hash"),
 )
 
 preferences = sa.Table(
