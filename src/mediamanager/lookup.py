@@ -26,14 +26,18 @@ class LookupQuery:
     sha256: str | None = None
     media_type: MediaType | None = None
     fingerprints: tuple[Fingerprint, ...] = ()
+    url: str | None = None  # where the item is published: a URL-only row is matched by it
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "id": self.item_id,
             "sha256": self.sha256,
             "media_type": None if self.media_type is None else self.media_type.value,
             "fingerprints": [f.to_dict() for f in self.fingerprints],
         }
+        if self.url is not None:
+            d["url"] = self.url
+        return d
 
 
 @dataclass(frozen=True)
