@@ -303,8 +303,8 @@ def evidence_fetch_cmd(
         on_progress=progress,
     )
     typer.echo(
-        f"{counts['pages']} pages, {counts['skipped']} fresh in the cache, {counts['sites']} sites, "
-        f"{counts['failed']} failed -> {cache}"
+        f"{counts['pages']} pages, {counts['sites']} sites, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped (fresh in the cache) -> {cache}"
     )
 
 
