@@ -184,7 +184,8 @@ def decide_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Reco
         if url_only and rec.error is None and cfg.url_only == "error":
             rec.error = f"{URL_ONLY_REASON} (--url-only error)"
         if rec.error is not None:
-            rec.decision = Decision(rec.id, Outcome.ERROR, cfg.purpose, (f"error: {rec.error}",), Rule(), ())
+            why = (f"error: {rec.error}", URL_ONLY_REASON) if url_only else (f"error: {rec.error}",)
+            rec.decision = Decision(rec.id, Outcome.ERROR, cfg.purpose, why, Rule(), ())
             yield rec
             continue
         # Only deciding matches stay on the record (its matches, owners and usage-report columns);
