@@ -11,6 +11,7 @@ is unknown (drop by default), a URL never fetched is an error.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import subprocess
@@ -101,7 +102,9 @@ def test_first_fetch_totals_and_progress(fetched: dict[str, Any]) -> None:
 
 
 def test_resume_skips_fetched_urls(sites: dict[str, StaticSite], fetched: dict[str, Any]) -> None:
-    assert fetched["second"].stdout.startswith("1 pages, 0 sites, 0 failed, 4 skipped"), fetched["second"].stdout
+    assert fetched["second"].stdout.startswith("1 pages, 0 sites, 0 failed, 4 skipped"), fetched[
+        "second"
+    ].stdout
     new = {name: s.requests[len(fetched["after_first"][name]) :] for name, s in sites.items()}
     assert [p for p, _ in new["a"]] == [] and [p for p, _ in new["b"]] == []
     assert [p for p, _ in new["c"]] == ["/img/later.jpg"]
@@ -125,7 +128,7 @@ def test_per_host_rate_limit_at_the_server(sites: dict[str, StaticSite], fetched
     # Host c got 3 site documents + 2 pages in the first run: 5 request starts, 0.25 s apart at least.
     times = sites["c"].times[: len(fetched["after_first"]["c"])]
     assert len(times) == 5
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1 / RATE - 0.02, gaps
 
 
