@@ -201,3 +201,23 @@ def test_urls_txt_for_img2dataset(sites: dict[str, StaticSite], scanned: dict[st
     ]
     attested = json.loads((out / "attestation.json").read_text())["files"]
     assert {"urls.txt", "urls.parquet"} <= set(attested)
+
+
+def test_retries_5xx_and_429_with_backoff_and_retry_after(tmp_path: Path) -> None:
+    with static_site() as s:
+        s.files = {
+            "/robots.txt": (503, b"busy", {"Retry-After": "1"}),
+            "/ai.txt": (429, b"slow down", {}),
+            "/x.jpg": JPEG,
+        }
+        res = _fetch(tmp_path, [f"{s.url}/x.jpg"], tmp_path / "ev.sqlite", "--allow-private",
+                     "--retries", "2", "--backoff", "0.1", "--rate", "100")  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        at = {p: [t for (q, _), t in zip(s.requests, s.times, strict=True) if q == p] for p in s.files}
+    robots, ai = at["/robots.txt"], at["/ai.txt"]
+    assert len(robots) == 3 and len(ai) == 3 and len(at["/x.jpg"]) == 1
+    assert min(b - a for a, b in itertools.pairwise(robots)) >= 1.0 - 0.02  # Retry-After: 1 wins over 0.1 s
+    ai_gaps = [b - a for a, b in itertools.pairwise(ai)]
+    assert ai_gaps[0] >= 0.1 - 0.02 and ai_gaps[1] >= 0.2 - 0.02  # 0.1 s, then doubled
+    statuses = sqlite3.connect(tmp_path / "ev.sqlite").execute("SELECT statuses FROM origins").fetchone()[0]
+    assert json.loads(statuses) == {"robots.txt": 503, "ai.txt": 429, "tdmrep.json": 404}

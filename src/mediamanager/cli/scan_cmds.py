@@ -266,6 +266,7 @@ def evidence_fetch_cmd(
     per_host: int = typer.Option(2, "--per-host", help="Requests at once to one host."),
     rate: float = typer.Option(1.0, "--rate", help="Requests per second to one host."),
     retries: int = typer.Option(3, "--retries", help="Retries of a 5xx or 429 answer (exponential backoff)."),
+    backoff: float = typer.Option(1.0, "--backoff", help="First retry wait in seconds (doubles each time)."),
     max_age: int = typer.Option(
         86400, "--max-age", help="Seconds a cached page (and, without max-age, robots.txt) stays fresh."
     ),
@@ -297,6 +298,7 @@ def evidence_fetch_cmd(
         per_host=per_host,
         rate=rate,
         retries=retries,
+        backoff=backoff,
         max_age_s=max_age,
         allow_private=allow_private,
         on_done=lambda url, err: typer.echo(f"failed {url}: {err}", err=True) if err else None,
