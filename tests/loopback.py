@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -81,16 +82,19 @@ def serve_registry(db_url: str, **settings: Any) -> Iterator[LiveServer]:
 
 class StaticSite:
     """A real HTTP server on 127.0.0.1 serving ``files`` (``{path: (status, body, headers)}``, 404
-    otherwise); it records every request as ``(path, Host header)``. Tests may change ``files`` while
+    otherwise); it records every request as ``(path, Host header)``, and when it arrived
+    (``time.monotonic()``) in ``times``. Tests may change ``files`` while
     it runs."""
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[int, bytes, dict[str, str]]] = {}
         self.requests: list[tuple[str, str]] = []
+        self.times: list[float] = []
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                site.times.append(time.monotonic())
                 site.requests.append((self.path, self.headers.get("Host", "")))
                 status, body, headers = site.files.get(self.path, (404, b"not found", {}))
                 self.send_response(status)

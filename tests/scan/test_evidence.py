@@ -57,7 +57,7 @@ def test_fetch_then_scan_offline(site: str, text_registry: Registered, tmp_path:
     cache = tmp_path / "evidence.sqlite"
     res = subprocess.run(
         [MEDIAMANAGER, "evidence", "fetch", "--from", str(tmp_path / "urls.txt"), "--cache", str(cache),
-         "--timeout", "5"],
+         "--timeout", "5", "--allow-private"],
         capture_output=True, text=True,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr

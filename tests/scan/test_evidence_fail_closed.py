@@ -188,7 +188,7 @@ def decided(
     cache = tmp / "ev.sqlite"
     res = subprocess.run(
         [MEDIAMANAGER, "evidence", "fetch", "--from", str(tmp / "urls.txt"), "--cache", str(cache),
-         "--timeout", str(TIMEOUT_S)],
+         "--timeout", str(TIMEOUT_S), "--allow-private"],
         capture_output=True, text=True,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr

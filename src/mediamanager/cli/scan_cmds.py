@@ -141,6 +141,12 @@ def scan_cmd(
     grant_key: str | None = typer.Option(
         None, "--grant-key", help="The registry's grant key (base64); fetched from an http(s) --registry."
     ),
+    url_only: str = typer.Option(
+        "decide",
+        "--url-only",
+        help="Rows with a URL and no content: decide them from site signals and the registry's URL "
+        "match (every reason says the content was not checked), or make each an error row.",
+    ),
     submit: bool = typer.Option(
         False, "--submit", help="Submit the finished scan to the http(s) --registry's ledger."
     ),
@@ -190,6 +196,7 @@ def scan_cmd(
             iscc=iscc,
             columns=columns,
             match_thresholds=thresholds,
+            url_only=url_only,
         )
         if grants:
             from dataclasses import replace
@@ -255,25 +262,52 @@ def evidence_fetch_cmd(
     from_file: Path | None = typer.Option(None, "--from", help="A file of URLs, one per line."),
     cache: Path = typer.Option(Path("evidence.sqlite"), "--cache", help="The cache file to fill."),
     user_agent: str = typer.Option("mediamanager-evidence/0.1", "--user-agent"),
-    concurrency: int = typer.Option(8, "--concurrency"),
+    concurrency: int = typer.Option(8, "--concurrency", help="Workers in all."),
+    per_host: int = typer.Option(2, "--per-host", help="Requests at once to one host."),
+    rate: float = typer.Option(1.0, "--rate", help="Requests per second to one host."),
+    retries: int = typer.Option(3, "--retries", help="Retries of a 5xx or 429 answer (exponential backoff)."),
+    backoff: float = typer.Option(1.0, "--backoff", help="First retry wait in seconds (doubles each time)."),
+    max_age: int = typer.Option(
+        86400, "--max-age", help="Seconds a cached page (and, without max-age, robots.txt) stays fresh."
+    ),
+    allow_private: bool = typer.Option(
+        False, "--allow-private", help="Also fetch private and loopback addresses (tests, intranets)."
+    ),
     timeout: float = typer.Option(15.0, "--timeout"),
 ) -> None:
-    from mediamanager.scan.evidence import fetch_evidence
+    from mediamanager.scan.fetch import fetch_evidence
 
     todo = list(urls or [])
     if from_file is not None:
         todo += [line.strip() for line in from_file.read_text().splitlines() if line.strip()]
     if not todo:
         _fail("give URLS or --from FILE")
+    if per_host < 1 or rate <= 0:
+        _fail("--per-host must be at least 1 and --rate above 0")
+
+    def progress(n: int, total: int, eta: float | None) -> None:
+        if n == total or n % 100 == 0:
+            typer.echo(f"{n}/{total} URLs, ETA {eta or 0:.0f}s", err=True)
+
     counts = fetch_evidence(
         todo,
         cache,
         user_agent=user_agent,
         timeout=timeout,
         concurrency=concurrency,
+        per_host=per_host,
+        rate=rate,
+        retries=retries,
+        backoff=backoff,
+        max_age_s=max_age,
+        allow_private=allow_private,
         on_done=lambda url, err: typer.echo(f"failed {url}: {err}", err=True) if err else None,
+        on_progress=progress,
     )
-    typer.echo(f"{counts['pages']} pages, {counts['sites']} sites, {counts['failed']} failed -> {cache}")
+    typer.echo(
+        f"{counts['pages']} pages, {counts['sites']} sites, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped (fresh in the cache) -> {cache}"
+    )
 
 
 def register(app: typer.Typer) -> None:

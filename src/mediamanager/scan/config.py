@@ -9,9 +9,10 @@ from typing import Any
 from mediamanager.errors import InputError
 from mediamanager.model import Purpose
 
-__all__ = ["DEFAULT_MATCH_THRESHOLDS", "UNKNOWN_POLICIES", "ScanConfig"]
+__all__ = ["DEFAULT_MATCH_THRESHOLDS", "UNKNOWN_POLICIES", "URL_ONLY_POLICIES", "ScanConfig"]
 
 UNKNOWN_POLICIES = ("keep", "drop")
+URL_ONLY_POLICIES = ("decide", "error")
 
 # The lowest score at which a near-duplicate match of each kind decides an outcome (docs/scan.md).
 # minhash: the text index also accepts "containment" hits down to about 0.2, which is how unrelated,
@@ -50,6 +51,9 @@ class ScanConfig:
     # work id -> grant id of licence grants already verified for this purpose, scan time and key
     # (scan/steps/grants.py); empty when the scan was given no --grants.
     grants: dict[str, str] = field(default_factory=dict)
+    # URL-only rows (a URL, no content): ``decide`` them from site signals and the registry's URL
+    # match before download, or make each an ``error`` row (docs/scan.md, "URL-only datasets").
+    url_only: str = "decide"
 
     def __post_init__(self) -> None:
         if self.unknown not in UNKNOWN_POLICIES:
@@ -57,6 +61,8 @@ class ScanConfig:
         for kind, score in self.match_thresholds.items():
             if not isinstance(score, int | float) or not 0.0 <= score <= 1.0:
                 raise InputError(f"match threshold for {kind!r} must be a score in [0, 1], not {score!r}")
+        if self.url_only not in URL_ONLY_POLICIES:
+            raise InputError(f"--url-only must be decide or error, not {self.url_only!r}")
         if self.batch_size < 1:
             raise InputError("batch size must be at least 1")
 
@@ -65,6 +71,7 @@ class ScanConfig:
         return {
             "purpose": self.purpose.value,
             "unknown": self.unknown,
+            "url_only": self.url_only,
             "user_agent": self.user_agent,
             "licensed_items_in_output": self.licensed_in_output,
             "combine": "deny > allow-if > allow > unknown (most restrictive wins)",

@@ -11,7 +11,8 @@ The cache is one SQLite file::
           final_url TEXT)  -- where the redirects ended (NULL: no redirect)
     origins(origin TEXT PRIMARY KEY, robots_txt TEXT, ai_txt TEXT, tdmrep_json TEXT,
             statuses TEXT  -- JSON {"robots.txt": 200, "ai.txt": 404, "tdmrep.json": "error: ..."},
-            fetched_at TEXT)
+            fetched_at TEXT,
+            expires_at TEXT)  -- when the site documents must be fetched again (robots.txt max-age)
 
 A site-wide document is stored only when it was served with a 2xx status; the
 ``statuses`` column says what else happened, and the scan reads it
@@ -25,9 +26,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,7 +46,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages(url TEXT PRIMARY KEY, origin TEXT, status INTEGER, headers TEXT,
     html_head TEXT, fetched_at TEXT, error TEXT, final_url TEXT);
 CREATE TABLE IF NOT EXISTS origins(origin TEXT PRIMARY KEY, robots_txt TEXT, ai_txt TEXT, tdmrep_json TEXT,
-    statuses TEXT, fetched_at TEXT);
+    statuses TEXT, fetched_at TEXT, expires_at TEXT);
 """
 
 
@@ -114,6 +115,10 @@ class EvidenceCache:
             if "final_url" not in self._page_columns():  # a cache written before redirects were kept
                 with self.db:
                     self.db.execute("ALTER TABLE pages ADD COLUMN final_url TEXT")
+            origin_cols = {row[1] for row in self.db.execute("PRAGMA table_info(origins)")}
+            if "expires_at" not in origin_cols:  # a cache written before expiry was kept
+                with self.db:
+                    self.db.execute("ALTER TABLE origins ADD COLUMN expires_at TEXT")
         self._has_final = "final_url" in self._page_columns()
         self.lock = threading.Lock()
 
@@ -192,10 +197,33 @@ class EvidenceCache:
                 ),
             )
 
-    def put_origin(self, origin: str, docs: dict[str, str | None], statuses: dict[str, Any]) -> None:
+    def site_fresh(self, origin: str) -> bool:
+        """Whether the origin's site documents are cached and not yet expired (a rerun skips them)."""
+        with self.lock:
+            row = self.db.execute("SELECT expires_at FROM origins WHERE origin = ?", (origin,)).fetchone()
+        return bool(row and row[0] and datetime.fromisoformat(row[0]) > utcnow())
+
+    def page_fresh(self, url: str, max_age_s: float) -> bool:
+        """Whether ``url`` was fetched successfully less than ``max_age_s`` ago (a rerun skips it)."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT fetched_at, error, status FROM pages WHERE url = ?", (url,)
+            ).fetchone()
+        if row is None or row[1] is not None or row[2] is None or row[2] >= 500 or row[2] == 429:
+            return False
+        return bool(row[0]) and utcnow() - datetime.fromisoformat(row[0]) < timedelta(seconds=max_age_s)
+
+    def put_origin(
+        self,
+        origin: str,
+        docs: dict[str, str | None],
+        statuses: dict[str, Any],
+        expires: datetime | None = None,
+    ) -> None:
         with self.lock, self.db:
             self.db.execute(
-                "INSERT OR REPLACE INTO origins VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO origins(origin, robots_txt, ai_txt, tdmrep_json, statuses, fetched_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     origin,
                     docs.get("robots.txt"),
@@ -203,6 +231,7 @@ class EvidenceCache:
                     docs.get("tdmrep.json"),
                     json.dumps(statuses),
                     utcnow().isoformat(),
+                    expires.isoformat() if expires else None,
                 ),
             )
 
@@ -220,83 +249,8 @@ def _read_capped(resp: Any, cap: int) -> tuple[bytes, bool]:
     return bytes(out), False
 
 
-def fetch_evidence(
-    urls: Iterable[str],
-    cache_path: str | Path,
-    *,
-    user_agent: str = "mediamanager-evidence/0.1",
-    timeout: float = 15.0,
-    concurrency: int = 8,
-    on_done: Callable[[str, str | None], None] | None = None,
-) -> dict[str, int]:
-    """Fetch headers + HTML head for every URL and robots.txt, ai.txt, tdmrep.json once per site.
+def fetch_evidence(urls: Iterable[str], cache_path: str | Path, **options: Any) -> dict[str, int]:
+    """Fill the cache politely (see :func:`mediamanager.scan.fetch.fetch_evidence`)."""
+    from mediamanager.scan.fetch import fetch_evidence as polite
 
-    Redirects are followed (at most 5); the site documents of the origin where
-    they end are fetched too, and the final URL is stored with the page.
-    Failures are stored with their error (and reported through ``on_done``);
-    they never stop the run. Returns counts of pages fetched, failed and sites.
-    """
-    import httpx
-
-    cache = EvidenceCache(cache_path)
-    counts = {"pages": 0, "failed": 0, "sites": 0}
-    origin_lock = threading.Lock()
-    seen_origins: set[str] = set()
-    client = httpx.Client(
-        headers={"user-agent": user_agent}, timeout=timeout, follow_redirects=True, max_redirects=5
-    )
-
-    def site(origin: str) -> None:
-        with origin_lock:
-            if origin in seen_origins:
-                return
-            seen_origins.add(origin)
-        docs: dict[str, str | None] = {}
-        statuses: dict[str, Any] = {}
-        for name, path in SITE_DOCS.items():
-            try:
-                with client.stream("GET", origin + path) as r:
-                    statuses[name] = r.status_code
-                    body, _ = _read_capped(r, MAX_SITE_DOC)
-                docs[name] = body.decode("utf-8", "replace") if 200 <= r.status_code < 300 else None
-            except httpx.HTTPError as exc:
-                statuses[name] = f"error: {type(exc).__name__}: {exc}"
-                docs[name] = None
-        cache.put_origin(origin, docs, statuses)
-        with origin_lock:
-            counts["sites"] += 1
-
-    def page(url: str) -> None:
-        error = None
-        try:
-            site(origin_of(url))
-            with client.stream("GET", url) as r:
-                headers = [(k.lower(), v) for k, v in r.headers.multi_items()]
-                ctype = r.headers.get("content-type", "")
-                final = str(r.url)
-                head, head_error = None, None
-                if "html" in ctype:
-                    body, more = _read_capped(r, MAX_BODY)
-                    found = head_of_page(body, truncated=more, limit=MAX_BODY)
-                    head, head_error = found.head, found.error
-            if origin_of(final) != origin_of(url):
-                site(origin_of(final))
-            cache.put_page(url, r.status_code, headers, head, head_error, final if final != url else None)
-            with origin_lock:
-                counts["pages"] += 1
-        except (httpx.HTTPError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            cache.put_page(url, None, [], None, error)
-            with origin_lock:
-                counts["failed"] += 1
-        if on_done is not None:
-            on_done(url, error)
-
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            for _ in pool.map(page, (u.strip() for u in urls if u.strip())):
-                pass
-    finally:
-        client.close()
-        cache.close()
-    return counts
+    return polite(urls, cache_path, **options)

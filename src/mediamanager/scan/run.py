@@ -8,6 +8,7 @@ Outputs in ``OUT`` (see each writer's docstring for its format)::
     report.html           the same, for people (report/html.py)
     datacard.md           the data card (report/datacard.py)
     usage-report.json     registered works kept under licence conditions (writers/usage.py)
+    urls.txt, urls.parquet  URL-only rows that may be downloaded, for img2dataset (writers/urls.py)
     attestation.json      sha256 of every output, Ed25519-signed (attest.py)
 """
 
@@ -225,6 +226,7 @@ def scan(
     from mediamanager.scan.report.build import write_reports
     from mediamanager.scan.steps import StepContext
     from mediamanager.scan.writers.filtered import write_filtered
+    from mediamanager.scan.writers.urls import write_url_list
 
     started = time.perf_counter()
     out = Path(out)
@@ -238,7 +240,15 @@ def scan(
         _check_same(state, "input", input_path)
         _check_same(state, "format", fmt)
         saved = ScanConfig.from_dict(state["config"])
-        for key in ("purpose", "registry", "unknown", "user_agent", "evidence_cache", "licensed_in_output"):
+        for key in (
+            "purpose",
+            "registry",
+            "unknown",
+            "user_agent",
+            "evidence_cache",
+            "licensed_in_output",
+            "url_only",
+        ):
             _check_same(state["config"], key, config.to_dict()[key])
         config = saved  # keeps the first run's scan time and batch size
         resumed = True
@@ -289,6 +299,7 @@ def scan(
             shutil.rmtree(stale)
     write_filtered(reader, fmt, decisions, staging, licensed=config.licensed_in_output)
     staging.replace(out / "data")
+    write_url_list(reader, decisions, out, licensed=config.licensed_in_output)
     counts = write_reports(
         decisions,
         out,

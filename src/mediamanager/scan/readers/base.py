@@ -43,6 +43,8 @@ class Columns:
     ai_txt: tuple[str, ...] = ("ai_txt",)
     tdmrep_json: tuple[str, ...] = ("tdmrep_json", "tdmrep")
     source_category: tuple[str, ...] = ("source_category", "source", "provenance_category")
+    # The caption of a URL-only row (LAION's TEXT, img2dataset's caption): carried to urls.parquet only.
+    caption: tuple[str, ...] = ("caption", "TEXT", "alt", "alt_text")
 
     @classmethod
     def from_options(cls, options: Mapping[str, str | None]) -> Columns:
@@ -202,5 +204,12 @@ def record_from_mapping(row: Mapping[str, Any], columns: Columns, *, shard: str,
         source_category=str(category) if category else "unspecified",
     )
     if text is None and content is None:
-        rec.error = "no text or content column found in the item"
+        if rec.url:
+            # A URL-only row (LAION, img2dataset input): decided before download (steps/urlonly.py).
+            rec.extra["url_only"] = True
+            caption = _as_text(_first(row, columns.caption))
+            if caption is not None:
+                rec.extra["caption"] = caption
+        else:
+            rec.error = "no text or content column found in the item"
     return rec

@@ -32,6 +32,7 @@ from mediamanager.model import (
 from mediamanager.scan.config import DEFAULT_MATCH_THRESHOLDS
 from mediamanager.scan.record import Record
 from mediamanager.scan.steps.context import StepContext
+from mediamanager.scan.steps.urlonly import URL_ONLY_REASON, url_only_decision
 
 __all__ = ["decide", "decide_records", "deciding_source", "split_matches"]
 
@@ -177,9 +178,14 @@ def decide_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Reco
     location = cfg.registry
     thresholds = cfg.match_thresholds
     shared: dict[int, tuple[Preferences, Decision]] = {}
+    shared_url: dict[int, tuple[Preferences, Decision]] = {}
     for rec in records:
+        url_only = bool(rec.extra.get("url_only"))
+        if url_only and rec.error is None and cfg.url_only == "error":
+            rec.error = f"{URL_ONLY_REASON} (--url-only error)"
         if rec.error is not None:
-            rec.decision = Decision(rec.id, Outcome.ERROR, cfg.purpose, (f"error: {rec.error}",), Rule(), ())
+            why = (f"error: {rec.error}", URL_ONLY_REASON) if url_only else (f"error: {rec.error}",)
+            rec.decision = Decision(rec.id, Outcome.ERROR, cfg.purpose, why, Rule(), ())
             yield rec
             continue
         # Only deciding matches stay on the record (its matches, owners and usage-report columns);
@@ -191,6 +197,12 @@ def decide_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Reco
             rec.decision = replace(hit[1], item_id=rec.id)
             yield rec
             continue
+        if url_only:
+            hit = shared_url.get(id(rec.signals)) if alone and rec.signals is not None else None
+            if hit is not None and hit[0] is rec.signals:
+                rec.decision = replace(hit[1], item_id=rec.id)
+                yield rec
+                continue
         rec.decision = decide(
             cfg.purpose,
             rec.matches,
@@ -202,6 +214,10 @@ def decide_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Reco
             possible=possible,
             thresholds=thresholds,
         )
-        if alone and rec.signals is not None:
+        if url_only:
+            rec.decision = url_only_decision(rec.decision)
+            if alone and rec.signals is not None:
+                shared_url[id(rec.signals)] = (rec.signals, rec.decision)
+        elif alone and rec.signals is not None:
             shared[id(rec.signals)] = (rec.signals, rec.decision)
         yield rec

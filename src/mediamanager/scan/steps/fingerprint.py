@@ -95,6 +95,7 @@ def fingerprint_records(records: Iterator[Record], ctx: StepContext) -> Iterator
         ]  # fmt: skip
         _texts(texts, iscc)
         for rec in chunk:
-            if rec.error is None and rec.sha256 is None:
+            # A URL-only row has no content to fingerprint: the registry is asked by its URL.
+            if rec.error is None and rec.sha256 is None and not rec.extra.get("url_only"):
                 _one(rec, iscc)
         yield from chunk

@@ -21,14 +21,16 @@ def match_records(records: Iterator[Record], ctx: StepContext) -> Iterator[Recor
         batch = list(islice(records, LOOKUP_BATCH))
         if not batch:
             return
-        todo = [r for r in batch if r.error is None and r.sha256]
+        todo = [r for r in batch if r.error is None and (r.sha256 or r.extra.get("url_only"))]
         if todo:
+            # A URL-only row is looked up by its URL (works registered with that source URL).
             queries = [
                 LookupQuery(
                     item_id=f"{r.shard}\x1f{r.offset}",
                     sha256=r.sha256,
                     media_type=r.media_type,
                     fingerprints=tuple(r.fingerprints),
+                    url=r.url if r.extra.get("url_only") else None,
                 )
                 for r in todo
             ]
