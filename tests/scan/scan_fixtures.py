@@ -11,6 +11,8 @@ import gzip
 import io
 import json
 import random
+import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -224,3 +226,16 @@ def build_mixed_dataset(folder: Path, reg: Registered, test_data: Path) -> dict[
         "bad-json": ("error", "error"),
         "empty-text": ("error", "error"),
     }
+
+
+def scan_with_evidence(tmp: Path, data: Path, cache: Path, snapshot: Path, name: str, *extra: str) -> Path:
+    """``mediamanager scan run`` of ``data`` as GPTBot with an evidence cache; asserts success, returns --out."""
+    out = tmp / name
+    res = subprocess.run(
+        [str(Path(sys.executable).parent / "mediamanager"), "scan", "run", str(data), "--purpose", "genai-train",
+         "--registry", str(snapshot), "--out", str(out), "--evidence", str(cache), "--user-agent", "GPTBot",
+         "--key", str(tmp / "k.pem"), *extra],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    return out

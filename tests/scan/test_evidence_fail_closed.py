@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from scan_fixtures import Registered
+from scan_fixtures import Registered, scan_with_evidence
 
 MEDIAMANAGER = str(Path(sys.executable).parent / "mediamanager")
 TIMEOUT_S = 1.0
@@ -167,14 +167,7 @@ def _url(sites: dict[str, str], key: str) -> str:
 
 
 def _scan(tmp: Path, data: Path, cache: Path, reg: Registered, name: str, *extra: str) -> dict[str, Any]:
-    out = tmp / name
-    res = subprocess.run(
-        [MEDIAMANAGER, "scan", "run", str(data), "--purpose", "genai-train", "--registry", str(reg.snapshot),
-         "--out", str(out), "--evidence", str(cache), "--user-agent", "GPTBot", "--key", str(tmp / "k.pem"),
-         *extra],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert res.returncode == 0, res.stderr
+    out = scan_with_evidence(tmp, data, cache, reg.snapshot, name, *extra)
     return {r["item_id"]: r for r in pq.read_table(out / "decisions.parquet").to_pylist()}
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from scan_fixtures import Registered
+from scan_fixtures import Registered, scan_with_evidence
 from tests.loopback import StaticSite, static_site
 
 MEDIAMANAGER = str(Path(sys.executable).parent / "mediamanager")
@@ -144,15 +144,7 @@ def test_address_guard_refuses_loopback_without_the_flag(tmp_path: Path) -> None
 
 
 def _scan(tmp: Path, data: Path, cache: Path, reg: Registered, name: str, *extra: str) -> Path:
-    out = tmp / name
-    res = subprocess.run(
-        [MEDIAMANAGER, "scan", "run", str(data), "--purpose", "genai-train", "--registry", str(reg.snapshot),
-         "--out", str(out), "--evidence", str(cache), "--user-agent", "GPTBot", "--key", str(tmp / "k.pem"),
-         *extra],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert res.returncode == 0, res.stderr
-    return out
+    return scan_with_evidence(tmp, data, cache, reg.snapshot, name, *extra)
 
 
 @pytest.fixture(scope="module")
