@@ -10,7 +10,6 @@ Transactions are the registry's unit of work (``uow.write(actor)`` / ``uow.read(
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mediamanager.canonical import chain_hash
 from mediamanager.errors import ConflictError, NotFoundError
 from mediamanager.ledger import LedgerError
 from mediamanager.ledger.chain import CHAINED_FIELDS, ChainReport, canonical_json, verify_events
@@ -162,7 +162,6 @@ class LedgerService:
         at = utcnow().isoformat()
         sub = submission
         rows: list[tuple[Any, ...]] = []
-        sha = hashlib.sha256
         encode = canonical_json
         # Values in CHAINED_FIELDS order: the body hashed is exactly the stored row's first columns.
         for u in usage:
@@ -172,7 +171,7 @@ class LedgerService:
                 sub["dataset_version"], sub["purpose"], sub["scan_time"], u.decision, u.grant_id, u.match_kind,
                 u.score, len(u.item_ids), encode(u.item_ids), encode(u.conditions),
             ]  # fmt: skip
-            digest = sha(f"{prev}\n{encode(values)}".encode()).hexdigest()
+            digest = chain_hash(prev, encode(values))
             rows.append((*values, prev, digest))
             prev = digest
         _insert_many(conn, rows)
