@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     )
     token: str | None = Field(default=None, description="API token the CLI sends for writes.")
 
+    guard_index: str | None = Field(
+        default=None,
+        description="Verbatim index file that POST /guard/output checks outputs against (mediamanager guard index).",
+    )
+    guard_names: str | None = Field(
+        default=None,
+        description="Names table (JSON or JSON lines) that POST /guard/prompt gates prompts with.",
+    )
+
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, gt=0, description="Largest upload the API accepts."
     )

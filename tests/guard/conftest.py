@@ -18,6 +18,12 @@ TERMS = {
     "unknown": "genai-train=deny",  # says nothing about ai-input
 }
 
+# Where the denying and the citing owners published their texts (matched by URL, in normal form).
+SOURCE_URLS = {
+    "deny": ("https://speeches.example.org/sotu/deny?year=1&lang=en",),
+    "cite": ("https://speeches.example.org/sotu/cite/",),
+}
+
 
 @dataclass
 class GuardRegistry:
@@ -68,7 +74,7 @@ def guard_registry(
         owner, _ = AccountService(uow).create_owner(name)
         reg = WorkService(uow).register_content(
             owner, doc["text"].encode(), filename=f"{term}.txt", title=f"State of the Union {doc['year']}",
-            preferences=parse_preference_spec(TERMS[term]),
+            preferences=parse_preference_spec(TERMS[term]), source_urls=SOURCE_URLS.get(term, ()),
         )  # fmt: skip
         texts[term], works[term], owners[term] = doc["text"], reg.work.id, name
     snapshot = tmp / "snapshot"

@@ -65,6 +65,45 @@ def test_captured_signals_deny_even_an_allowed_work(guard_registry: GuardRegistr
     assert got == [("drop", "deny"), ("keep", "allow"), ("keep", "allow")]
 
 
+def test_documents_are_matched_by_source_url_in_normal_form(guard_registry: GuardRegistry) -> None:
+    """A registered source URL speaks for a document whatever its text (or without one); the URL is
+    compared in normal form: scheme, ``www.``, trailing slash, query order, host case."""
+    client = SnapshotRegistryClient(guard_registry.snapshot)
+    unregistered = guard_registry.mails[7]["text"]
+    docs = [
+        GuardDoc(url="http://www.Speeches.example.org/sotu/deny?lang=en&year=1"),
+        GuardDoc(text=unregistered, url="https://speeches.example.org/sotu/deny?year=1&lang=en"),
+        GuardDoc(url="https://speeches.example.org/sotu/cite"),
+        GuardDoc(url="https://speeches.example.org/sotu/deny?year=2&lang=en"),  # another page
+        GuardDoc(text=unregistered, url="https://speeches.example.org/sotu/other"),
+    ]
+    got = [
+        (d.action.value, d.rule.use.value, [w.work_id for w in d.works]) for d in judge_context(docs, client)
+    ]
+    deny, cite = guard_registry.works["deny"], guard_registry.works["cite"]
+    assert got == [
+        ("drop", "deny", [deny]),
+        ("drop", "deny", [deny]),
+        ("keep", "allow-if", [cite]),
+        ("drop", "unknown", []),
+        ("drop", "unknown", []),
+    ]
+    # the same answers from the registry itself (in process), as /guard/context asks it
+    from mediamanager.registry.client import LocalRegistryClient
+    from mediamanager.registry.store.engine import make_engine
+    from mediamanager.registry.uow import UnitOfWork
+
+    engine = make_engine(guard_registry.db_url)
+    try:
+        local = [
+            (d.action.value, [w.work_id for w in d.works])
+            for d in judge_context(docs, LocalRegistryClient(UnitOfWork(engine)))
+        ]
+    finally:
+        engine.dispose()
+    assert local == [(a, w) for a, _, w in got]
+
+
 def test_bad_documents_and_policies_are_refused(guard_registry: GuardRegistry) -> None:
     client = SnapshotRegistryClient(guard_registry.snapshot)
     from mediamanager.errors import InputError

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +13,7 @@ from typer.testing import CliRunner
 from variants import span_words
 
 from conftest import GuardRegistry
+from loopback import serve_registry
 from mediamanager.cli.main import app as cli
 from mediamanager.scan.clients import SnapshotRegistryClient
 
@@ -83,27 +81,21 @@ def test_cli_output_and_prompt(
 
 @pytest.fixture(scope="module")
 def server(guard_registry: GuardRegistry, vindex: Path, names_file: Path) -> Iterator[str]:
-    import uvicorn
+    # the tables come from the settings, as an operator configures them, loaded on first use
+    with serve_registry(guard_registry.db_url, guard_index=str(vindex), guard_names=str(names_file)) as live:
+        yield live.url
 
-    from mediamanager.api.app import create_app
-    from mediamanager.guard import NamesTable, VerbatimIndex
-    from mediamanager.settings import Settings
 
-    app = create_app(Settings(db_url=guard_registry.db_url))
-    app.state.guard_index = VerbatimIndex.load(vindex)
-    app.state.guard_names = NamesTable.load(names_file)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+def test_http_guards_without_tables_answer_503(guard_registry: GuardRegistry, tmp_path: Path) -> None:
+    with serve_registry(guard_registry.db_url) as live, httpx.Client(base_url=live.url, timeout=30) as http:
+        r = http.post("/guard/output", json={"text": "anything at all"})
+        assert r.status_code == 503 and "MEDIAMANAGER_GUARD_INDEX" in r.text
+        r = http.post("/guard/prompt", json={"prompt": "anything"})
+        assert r.status_code == 503 and "MEDIAMANAGER_GUARD_NAMES" in r.text
+    missing = tmp_path / "missing.json"
+    with serve_registry(guard_registry.db_url, guard_names=str(missing)) as live:
+        r = httpx.post(f"{live.url}/guard/prompt", json={"prompt": "anything"}, timeout=30)
+        assert r.status_code == 422 and "cannot read names table" in r.text
 
 
 def test_http_routes(server: str, guard_registry: GuardRegistry) -> None:

@@ -4,11 +4,12 @@ Each document is judged by everything known about it, and the most restrictive s
 
 * its **content**: the text's MinHash passages (and sha256 of its UTF-8 bytes) are looked up in
   the registry in one batch; every matched work's effective rule for the purpose counts;
+* its **URL**: works that name it as a source URL (exact or in normal form, see
+  :mod:`mediamanager.urlnorm`) match by ``url``, in the same lookup;
 * its **captured signals**: HTTP headers and the HTML ``<head>`` that came with the document,
   read by :func:`mediamanager.signals.read_signals` with the document's URL as location.
 
-The registry's lookup has no URL key (a snapshot holds no source URLs), so a URL alone is
-only the location of the captured signals. A document nobody has spoken about is *unknown*,
+A document nobody has spoken about is *unknown*,
 which is never permission: it follows ``unknown`` (default: drop). A registry that cannot be
 reached raises :class:`~mediamanager.errors.RegistryUnavailableError` from the lookup;
 nothing is passed through on a failure.
@@ -133,9 +134,15 @@ def judge_context(
         sketch = TextSketch(batch.signatures[row], int(batch.sizes[row]), int(batch.parts[row]))
         fps[doc_no].append(sketch.to_fingerprint())
     queries = [
-        LookupQuery(str(i), hashlib.sha256(t.encode("utf-8")).hexdigest(), MediaType.TEXT, tuple(f))
-        for i, (t, f) in enumerate(zip(texts, fps, strict=True))
-        if t
+        LookupQuery(
+            str(i),
+            hashlib.sha256(t.encode("utf-8")).hexdigest() if t else None,
+            MediaType.TEXT if t else None,
+            tuple(f),
+            url=doc.url,
+        )
+        for i, (doc, t, f) in enumerate(zip(docs, texts, fps, strict=True))
+        if t or doc.url
     ]
     results = {r.item_id: r for r in client.lookup(queries)} if queries else {}
     out: list[ContextDecision] = []

@@ -18,6 +18,7 @@ through a symmetric-deletion index over the names' words (SymSpell), verified wi
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -51,6 +52,13 @@ def _ascii(word: str) -> str:
 
 def name_tokens(text: str) -> list[tuple[str, int, int]]:
     """``(word, start, end)``: the prompt's words, transliterated and folded, with offsets."""
+    if text.isascii():  # the common case: one lower() and one regex pass, offsets unchanged
+        lowered = text.lower()
+        return [
+            (m.group(), m.start(), m.end())
+            for m in _WORD.finditer(lowered)
+            if not (m.group() == "s" and m.start() > 0 and lowered[m.start() - 1] in _APOSTROPHES)
+        ]
     out: list[tuple[str, int, int]] = []
     for m in _WORD.finditer(text):
         s, e = m.start(), m.end()
@@ -149,7 +157,11 @@ class NamesTable:
     """The names of registered creators, indexed for exact and near matches."""
 
     creators: list[Creator] = field(default_factory=list)
-    _first: dict[str, list[tuple[int, tuple[str, ...], bool]]] = field(default_factory=dict)
+    # One-word forms by their word; longer forms by their first two words ("jane\x1fausten"), so a
+    # common first name costs one lookup per candidate second word, not a walk over every name
+    # that starts with it.
+    _single: dict[str, list[tuple[int, tuple[str, ...], bool]]] = field(default_factory=dict)
+    _pairs: dict[str, list[tuple[int, tuple[str, ...], bool]]] = field(default_factory=dict)
     _deletes: dict[str, set[str]] = field(default_factory=dict)
     _words: set[str] = field(default_factory=set)
     _near_cache: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -171,7 +183,10 @@ class NamesTable:
                 if spaced and spaced != words:
                     forms.add((spaced, len(spaced) == 1 and len(words) > 1))  # "WangTing" is joined too
             for form, joined in forms:
-                self._first.setdefault(form[0], []).append((no, form, joined))
+                if len(form) == 1:
+                    self._single.setdefault(form[0], []).append((no, form, joined))
+                else:
+                    self._pairs.setdefault(f"{form[0]}\x1f{form[1]}", []).append((no, form, joined))
                 self._max_words = max(self._max_words, len(form))
                 for w in form:
                     self._words.add(w)
@@ -190,14 +205,13 @@ class NamesTable:
         return hit
 
     def _near(self, word: str) -> dict[str, int]:
-        Levenshtein: Any = require_extra("rapidfuzz.distance", "guard").Levenshtein  # type: ignore[attr-defined]
-
+        distance = _levenshtein()
         out: dict[str, int] = {word: 0} if word in self._words else {}
         if len(word) < FUZZY_MIN - 1:
             return out
         for d in (word, *_deletions(word)):
             for cand in self._deletes.get(d, ()):
-                if cand not in out and Levenshtein.distance(word, cand, score_cutoff=1) <= 1:
+                if cand not in out and distance(word, cand, score_cutoff=1) <= 1:
                     out[cand] = 1
         return out
 
@@ -249,6 +263,11 @@ class NamesTable:
         return cls.from_records(data)
 
 
+@functools.cache
+def _levenshtein() -> Any:
+    return require_extra("rapidfuzz.distance", "guard").Levenshtein.distance  # type: ignore[attr-defined]
+
+
 def _deliberately_joined(word: str) -> bool:
     return not word.isascii() or any(c.isupper() for c in word[1:])
 
@@ -262,24 +281,26 @@ def find_names(
 ) -> tuple[list[tuple[int, int, int, int]], list[tuple[str, int, int]]]:
     """``(first_token, last_token, creator_no, edits)`` of every name found, and the prompt's words."""
     toks = name_tokens(prompt)
-    cache: dict[int, dict[str, int]] = {}
-
-    def near(i: int) -> dict[str, int]:
-        if i not in cache:
-            cache[i] = table.near(toks[i][0])
-        return cache[i]
+    nears = [table.near(w) for w, _, _ in toks]
 
     found: list[tuple[int, int, int, int]] = []
-    for i in range(len(toks)):
-        for first, e0 in near(i).items():
-            for no, form, joined in table._first.get(first, ()):
-                if i + len(form) > len(toks):
+    n = len(toks)
+    for i in range(n):
+        firsts = nears[i]
+        if not firsts:
+            continue
+        seconds = nears[i + 1] if i + 1 < n else {}
+        for first, e0 in firsts.items():
+            candidates = [(f, e0) for f in table._single.get(first, ())]
+            for second, e1 in seconds.items():
+                candidates += [(f, e0 + e1) for f in table._pairs.get(f"{first}\x1f{second}", ())]
+            for (no, form, joined), edits in candidates:
+                if i + len(form) > n:
                     continue
                 if joined and (e0 or not _deliberately_joined(prompt[toks[i][1] : toks[i][2]])):
                     continue  # "mating" is a word, "MaTing" or "马婷" is a name
-                edits = e0
-                for j, w in enumerate(form[1:], 1):
-                    e = near(i + j).get(w)
+                for j in range(2, len(form)):
+                    e = nears[i + j].get(form[j])
                     if e is None:
                         edits = -1
                         break

@@ -1,14 +1,15 @@
 """Inference guards over HTTP: ``POST /guard/context``, ``/guard/output``, ``/guard/prompt``.
 
-``/guard/context`` asks the registry this app serves (in process). The verbatim index and the
-names table are files the operator points to (``MEDIAMANAGER_GUARD_INDEX``,
-``MEDIAMANAGER_GUARD_NAMES``) or objects set on ``app.state.guard_index`` /
-``app.state.guard_names``; a guard with no table answers 503 rather than "nothing found".
+``/guard/context`` asks the registry this app serves (in process), by content and by URL. The
+verbatim index and the names table are files named by the settings (``guard_index``,
+``guard_names``: ``MEDIAMANAGER_GUARD_INDEX``, ``MEDIAMANAGER_GUARD_NAMES``), loaded once on first
+use, or objects set on ``app.state.guard_index`` / ``app.state.guard_names``; a guard with no
+table answers 503 rather than "nothing found".
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -52,14 +53,23 @@ class PromptIn(BaseModel):
     unknown: str = "rewrite"
 
 
-def _table(request: Request, attr: str, env: str, loader: Any) -> Any:
+_LOADING = asyncio.Lock()
+
+
+async def _table(request: Request, attr: str, loader: Any) -> Any:
+    """The table on ``app.state``, loaded from the settings' file on first use (off the event loop)."""
     value = getattr(request.app.state, attr, None)
-    if value is None:
-        path = os.environ.get(env)
-        if not path:
-            raise HTTPException(503, f"no {attr.removeprefix('guard_')} table configured ({env})")
-        value = loader(path)
-        setattr(request.app.state, attr, value)
+    if value is not None:
+        return value
+    async with _LOADING:  # one load, however many requests arrive while it runs
+        value = getattr(request.app.state, attr, None)
+        if value is None:
+            path = getattr(request.app.state.settings, attr)
+            if not path:
+                env = f"MEDIAMANAGER_{attr.upper()}"
+                raise HTTPException(503, f"no {attr.removeprefix('guard_')} table configured ({env})")
+            value = await run_in_threadpool(loader, path)
+            setattr(request.app.state, attr, value)
     return value
 
 
@@ -79,7 +89,7 @@ async def context(body: ContextIn, uow: UowDep) -> dict[str, Any]:
 @router.post("/output")
 async def output(body: OutputIn, request: Request) -> dict[str, Any]:
     """Every registered span in the output with offsets, work, owner, terms and action."""
-    index = _table(request, "guard_index", "MEDIAMANAGER_GUARD_INDEX", VerbatimIndex.load)
+    index = await _table(request, "guard_index", VerbatimIndex.load)
     result = await run_in_threadpool(
         check_output, body.text, index, purpose=body.purpose, deny=body.deny, unknown=body.unknown
     )
@@ -89,5 +99,5 @@ async def output(body: OutputIn, request: Request) -> dict[str, Any]:
 @router.post("/prompt")
 async def prompt(body: PromptIn, request: Request) -> dict[str, Any]:
     """allow, rewrite or refuse, with the named creators and their preferences as evidence."""
-    table = _table(request, "guard_names", "MEDIAMANAGER_GUARD_NAMES", NamesTable.load)
+    table = await _table(request, "guard_names", NamesTable.load)
     return gate_prompt(body.prompt, table, unknown=body.unknown).to_dict()
