@@ -126,9 +126,7 @@ def donut(statuses: dict[str, int]) -> str:
     parts.append(
         f'<text x="80" y="78" text-anchor="middle" font-size="20" font-weight="700">{spoke:,}/{n:,}</text>'
     )
-    parts.append(
-        '<text x="80" y="98" text-anchor="middle" font-size="11">stated a preference</text></svg>'
-    )
+    parts.append('<text x="80" y="98" text-anchor="middle" font-size="11">stated a preference</text></svg>')
     return "".join(parts)
 
 
