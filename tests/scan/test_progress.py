@@ -25,7 +25,9 @@ from mediamanager.scan.readers.jsonl import JsonlReader
 from mediamanager.scan.readers.webdataset import WebDatasetReader
 
 MEDIAMANAGER = str(Path(sys.executable).parent / "mediamanager")
-FINAL = re.compile(r"^scanning: (?P<done>[\d,]+)(?:/(?P<total>[\d,]+))? items in [\d.]+s \([\d,.]+ items/s\)$", re.M)
+FINAL = re.compile(
+    r"^scanning: (?P<done>[\d,]+)(?:/(?P<total>[\d,]+))? items in [\d.]+s \([\d,.]+ items/s\)$", re.M
+)
 
 
 def _scan(data: Path, snapshot: Path, out: Path, **env: str) -> subprocess.CompletedProcess[str]:

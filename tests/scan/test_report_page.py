@@ -69,7 +69,14 @@ def test_report_of_a_mixed_dataset_in_chromium(
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     # Literal counts from the fixture's table (scan_fixtures.build_mixed_dataset): 9 denials by 6 sources,
     # 1 item nobody spoke for, 3 unreadable, 1 licence, 2 allowed.
-    assert report["statuses"] == {"items": 16, "allowed": 2, "licence": 1, "refused": 9, "unknown": 1, "error": 3}
+    assert report["statuses"] == {
+        "items": 16,
+        "allowed": 2,
+        "licence": 1,
+        "refused": 9,
+        "unknown": 1,
+        "error": 3,
+    }
     assert report["refused_by_source"] == {
         "registry": 4, "X-Robots-Tag": 1, "tdmrep.json": 1, "robots.txt": 1, "c2pa": 1, "iptc-xmp": 1,
     }  # fmt: skip
@@ -77,7 +84,9 @@ def test_report_of_a_mixed_dataset_in_chromium(
         "text": {"allowed": 2, "licence": 1, "refused": 5, "error": 2},
         "image": {"refused": 4, "unknown": 1, "error": 1},
     }
-    assert report["headline"].startswith("12 of 16 items carry a stated preference: 2 allowed, 1 need a licence")
+    assert report["headline"].startswith(
+        "12 of 16 items carry a stated preference: 2 allowed, 1 need a licence"
+    )
     matched = {m["item_id"]: m for m in report["matched"]}
     assert sorted(matched) == [
         "altered-image", "altered-licensed", "disputed", "exact-image", "exact-text", "registered-allowed",
@@ -97,7 +106,10 @@ def test_report_of_a_mixed_dataset_in_chromium(
     assert not [c for c in o.console if "Content Security Policy" in c], o.console
     assert page.locator("script").count() == 0
     # The stylesheet is allowed by its CSP hash: tiles get their colour bar.
-    assert page.eval_on_selector("#tile-refused", "e => getComputedStyle(e).borderTopColor") == "rgb(198, 40, 40)"
+    assert (
+        page.eval_on_selector("#tile-refused", "e => getComputedStyle(e).borderTopColor")
+        == "rgb(198, 40, 40)"
+    )
     assert page.locator("#headline").inner_text().startswith("12 of 16 items carry a stated preference")
     tiles = {k: page.locator(f"#tile-{k} b").inner_text() for k in ("items", "refused", "unknown", "error")}
     assert tiles == {"items": "16", "refused": "9", "unknown": "1", "error": "3"}
