@@ -57,6 +57,7 @@ def test_bulk_prefs_with_a_collection_become_its_rule_and_reruns_skip_unchanged_
     first = runner.invoke(app, cmd)
     assert first.exit_code == 0, first.output
     assert "3 items: 3 created, 0 already registered, 0 unchanged (skipped), 0 failed" in first.output
+    assert "registering: 3/3 files in " in first.output  # the progress's final line, without a terminal
     with RegistryApi(live_registry.url, token) as api:
         assert _effective(api, "genai-train") == {"t0": "deny", "t1": "deny", "t2": "deny"}
         changed = runner.invoke(
@@ -68,6 +69,7 @@ def test_bulk_prefs_with_a_collection_become_its_rule_and_reruns_skip_unchanged_
         assert _effective(api, "genai-train") == {"t0": "allow", "t1": "allow", "t2": "allow"}
     rerun = runner.invoke(app, cmd[:4] + cmd[6:])  # same files, no --prefs this time
     assert "3 items: 0 created, 0 already registered, 3 unchanged (skipped), 0 failed" in rerun.output
+    assert "registering: 3/3 files in " in rerun.output
     (folder / "t1.txt").write_text(make_text(399))  # one file changed: only it is registered again
     os.utime(folder / "t0.txt")  # touched, same size but a new mtime: looked at again
     third = runner.invoke(app, cmd[:4] + cmd[6:])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,38 +37,6 @@ evidence_app = typer.Typer(
 def _fail(message: str, code: int = 2) -> None:
     typer.secho(f"error: {message}", fg="red", err=True)
     raise typer.Exit(code)
-
-
-def _progress() -> Any:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class ItemsPerSecond(ProgressColumn):
-        """Items per second of the task."""
-
-        def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("– items/s" if speed is None else f"{speed:,.0f} items/s", style="cyan")
-
-    return Progress(
-        TextColumn("[bold]scanning"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        ItemsPerSecond(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TimeElapsedColumn(),
-        transient=False,
-        disable=not sys.stderr.isatty() and os.environ.get("MEDIAMANAGER_PROGRESS") != "1",
-    )
 
 
 @scan_app.command(
@@ -207,12 +174,12 @@ def scan_cmd(
             for why in skipped:
                 typer.secho(f"grant not applied: {why}", fg="yellow", err=True)
             config = replace(config, grants=covered)
-        with _progress() as bar:
-            task = bar.add_task("scan", total=None)
+        from mediamanager.progress import ProgressLine
+
+        with ProgressLine("scanning") as bar:
             summary = scan(
                 input_path, out, config, fmt=fmt, engine=engine, workers=workers, resume=resume, key_path=key,
-                ray_address=ray_address, progress=lambda n: bar.advance(task, n),
-                on_total=lambda t: bar.update(task, total=t),
+                ray_address=ray_address, progress=bar.advance, on_total=bar.set_total,
             )  # fmt: skip
     except RegistryUnavailableError as exc:
         _fail(

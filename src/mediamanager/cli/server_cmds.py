@@ -104,6 +104,7 @@ def register(app: typer.Typer) -> None:
         Example: mediamanager export --out ./snapshot --db sqlite:///mediamanager.db
         """
         from mediamanager.errors import MediaManagerError
+        from mediamanager.progress import ProgressLine
         from mediamanager.registry.snapshot import export_snapshot
         from mediamanager.registry.store import make_engine, upgrade_schema
         from mediamanager.registry.uow import UnitOfWork
@@ -112,7 +113,8 @@ def register(app: typer.Typer) -> None:
         try:
             engine = make_engine(settings.db_url)
             upgrade_schema(engine)
-            m = export_snapshot(UnitOfWork(engine, settings), out)
+            with ProgressLine("exporting", unit="works") as bar:
+                m = export_snapshot(UnitOfWork(engine, settings), out, progress=bar)
         except MediaManagerError as exc:
             raise _fail(str(exc)) from None
         typer.echo(

@@ -213,18 +213,14 @@ def run_bulk(
             for item in todo:
                 one(item)
             return report
-        from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from mediamanager.progress import ProgressLine
 
-        columns = (TextColumn("{task.description}"), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, transient=False) as bar:
-            task = bar.add_task("registering", total=len(todo))
+        with ProgressLine("registering", total=len(todo), unit="files") as bar:
             for item in todo:
                 one(item)
-                bar.update(
-                    task,
-                    advance=1,
-                    description=f"{report.created} new, {report.existing} known, "
-                    f"{report.skipped} unchanged, {len(report.failures)} failed",
+                bar.advance(
+                    note=f"{report.created} new, {report.existing} known, "
+                    f"{report.skipped} unchanged, {len(report.failures)} failed"
                 )
     finally:
         if state is not None:

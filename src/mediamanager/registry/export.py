@@ -33,6 +33,11 @@ class ExportReader:
     def info(self) -> RegistryInfo:
         return LookupService(self.uow).info()
 
+    def count_works(self) -> int:
+        """How many works an export writes (for its progress total)."""
+        with self.uow.read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(works)).scalar_one())
+
     def iter_public_works(
         self, *, batch: int = 5000
     ) -> Iterator[tuple[Any, tuple[Fingerprint, ...], Preferences, tuple[str, ...], DisputeStatus | None]]:

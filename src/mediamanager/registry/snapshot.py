@@ -33,6 +33,7 @@ from mediamanager.errors import InputError
 from mediamanager.fingerprint.check import EXACT_KINDS
 from mediamanager.lookup import DisputeStatus
 from mediamanager.model import Fingerprint, MediaType, Preferences, utcnow
+from mediamanager.progress import ProgressLine
 from mediamanager.registry.audit import canonical_json
 from mediamanager.registry.export import ExportReader
 from mediamanager.registry.uow import UnitOfWork
@@ -276,6 +277,12 @@ def _write_arrow(path: Path, table: pa.Table) -> None:
         writer.write_table(table, max_chunksize=max(1, table.num_rows))
 
 
+def _counted(works: Iterator[SnapshotWork], progress: ProgressLine) -> Iterator[SnapshotWork]:
+    for w in works:
+        yield w
+        progress.advance()
+
+
 def _public_works(reader: ExportReader) -> Iterator[SnapshotWork]:
     for row, fps, prefs, claimants, dispute in reader.iter_public_works():
         assert isinstance(prefs, Preferences)
@@ -295,14 +302,21 @@ def _public_works(reader: ExportReader) -> Iterator[SnapshotWork]:
         )
 
 
-def export_snapshot(uow: UnitOfWork, out: str | Path) -> SnapshotManifest:
-    """Write a snapshot of the whole registry to the directory ``out`` (replacing an older snapshot there)."""
+def export_snapshot(
+    uow: UnitOfWork, out: str | Path, *, progress: ProgressLine | None = None
+) -> SnapshotManifest:
+    """Write a snapshot of the whole registry to the directory ``out`` (replacing an older snapshot there).
+
+    ``progress`` is told the number of works up front and advanced per work written.
+    """
     reader = ExportReader(uow)
     info = reader.info()
     owners = ({"id": o.id, "kind": o.kind, "display_name": o.display_name} for o in reader.iter_owners())
-    manifest = write_snapshot(
-        out, owners, _public_works(reader), registry_version=info.version, registry_head=info.sha256
-    )
+    works: Iterator[SnapshotWork] = _public_works(reader)
+    if progress is not None:
+        progress.set_total(reader.count_works())
+        works = _counted(works, progress)
+    manifest = write_snapshot(out, owners, works, registry_version=info.version, registry_head=info.sha256)
     # The head the snapshot was taken at, signed (not in ``files``: readers need not trust it).
     from mediamanager.registry.checkpoint import load_or_create_key, sign_checkpoint
 

@@ -309,6 +309,7 @@ def scan(
         fmt=fmt,
         shards=shards,
         registry_history=state.get("registry_history"),
+        reader=reader,
     )
     files = sign_outputs(out, key_path=key_path, scan_time=config.scan_time)
     shutil.rmtree(ckpt.dir)

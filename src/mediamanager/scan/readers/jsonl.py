@@ -58,6 +58,20 @@ class JsonlReader(ShardedFileReader):
         super().__init__(path, columns)
         self.max_item_bytes = MAX_ITEM_BYTES
 
+    def count(self) -> int | None:
+        """Items of uncompressed shards by one scan of their lines, as read; None when compressed.
+
+        Counting a compressed file would mean decompressing it all once more: the progress shows a
+        spinner with the rate instead.
+        """
+        if any(not n.lower().endswith((".jsonl", ".ndjson")) for n in self.shards()):
+            return None
+        total = 0
+        for shard in self.shards():
+            with self.fs.open(self.shard_path(shard), "rb") as fh:
+                total += sum(1 for _ in iter_lines(fh, self.max_item_bytes))  # an endless line is never held
+        return total
+
     def read_shard(self, shard: str, start: int = 0) -> Iterator[Record]:
         offset = 0
         with self.fs.open(self.shard_path(shard), "rb") as raw:

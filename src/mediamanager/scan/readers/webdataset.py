@@ -84,6 +84,29 @@ class WebDatasetReader(ShardedFileReader):
     format = "webdataset"
     suffixes = (".tar",)
 
+    def count(self) -> int | None:
+        """Samples of every shard from the tar headers alone (members' data is seeked over, not read).
+
+        None when a shard cannot be read this way; the scan then reports that shard's error itself.
+        """
+        total = 0
+        try:
+            for shard in self.shards():
+                with (
+                    self.fs.open(self.shard_path(shard), "rb") as fh,
+                    tarfile.open(fileobj=fh, mode="r:") as tar,
+                ):
+                    key: str | None = None
+                    for info in tar:
+                        if not info.isfile():
+                            continue
+                        k, _ = sample_key(info.name)
+                        total += k != key
+                        key = k
+        except (tarfile.TarError, OSError, EOFError):
+            return None
+        return total
+
     def read_shard(self, shard: str, start: int = 0) -> Iterator[Record]:
         offset = 0
         cap = max_member_bytes()

@@ -28,10 +28,24 @@ def _rows(table: dict[str, dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
+def _status_rows(table: dict[str, dict[str, int]]) -> str:
+    from mediamanager.scan.report.build import STATUSES
+
+    lines = ["| | items | " + " | ".join(STATUSES) + " |", "|---|---:|" + "---:|" * len(STATUSES)]
+    for key, counts in table.items():
+        lines.append(
+            f"| {key} | {sum(counts.values()):,} | "
+            + " | ".join(f"{counts.get(k, 0):,}" for k in STATUSES)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
 def render_datacard(report: dict[str, Any]) -> str:
     """The data card as Markdown."""
     t, pol, reg, inp = report["totals"], report["policy"], report["registry"], report["input"]
     limits = "\n".join(f"- {x}" for x in KNOWN_LIMITS)
+    refused = "\n".join(f"- {k}: {n:,}" for k, n in report["refused_by_source"].items()) or "- none"
     return f"""# Data card: consent scan for `{pol["purpose"]}`
 
 ## What was scanned
@@ -39,6 +53,15 @@ def render_datacard(report: dict[str, Any]) -> str:
 - Input: `{inp["path"]}` ({inp["format"]}, {inp["shards"]} shard(s))
 - Items: {t["items"]:,}; scanned on {report["generated_at"]}
 - Kept: {t["keep"]:,}; needs licence: {t["license"]:,}; dropped: {t["drop"]:,}; errors: {t["error"]:,}
+- {report["headline"]}
+
+## Refused items, by deciding source
+
+{refused}
+
+## Per media type
+
+{_status_rows(report["by_media"])}
 
 ## Registry
 
