@@ -186,12 +186,13 @@ class LedgerService:
             score_json = repr(score) if math.isfinite(score) else canonical_json(score)
             body = (
                 f"[{seq}{head_json}{q(u.owner_id)},{q(u.work_id)}{middle_json}{q(u.decision)},{grant},"
-                f"{q(u.match_kind)},{score_json},{len(u.item_ids)},{q(ids)},{q(cond)}]"
+                f"{q(u.match_kind)},{score_json},{len(u.item_ids)},{q(ids)},{q(cond)}"
+                + ("]" if u.tokens is None else f",{int(u.tokens)}]")
             )
             digest = chain_hash(prev, body)
             rows.append((
                 seq, *head, u.owner_id, u.work_id, *middle, u.decision, u.grant_id, u.match_kind, score,
-                len(u.item_ids), ids, cond, prev, digest,
+                len(u.item_ids), ids, cond, u.tokens, prev, digest,
             ))  # fmt: skip
             prev = digest
         _insert_many(conn, rows)
@@ -272,35 +273,55 @@ class LedgerService:
 
     # ------------------------------------------------------------------ statements
     def statement(self, owner_id: str, period: str) -> dict[str, Any]:
-        """The owner's statement for ``period`` (YYYY-MM), from the ledger alone."""
+        """The owner's statement for ``period`` (YYYY-MM), from the ledger alone.
+
+        The database sums the owner's licensed events per (work, licensee, scan time, conditions
+        text, whether tokens were counted): integers only, so nothing is rounded there. The Decimal
+        pricing then runs over those groups (:func:`compute_statement`), not over every event.
+        Per-crawl units need the distinct scans, fetched only for the groups priced per crawl.
+        """
         period_bounds(period)  # a bad period fails before any database work
+        e = ledger_events.c
+        no_tokens = e.tokens.is_(None)
+        keys = (e.work_id, e.builder_id, e.scan_time, e.conditions)
+        where = (e.owner_id == owner_id, e.decision == "kept-under-licence")
         with self.uow.read() as conn:
             if conn.execute(sa.select(owners.c.id).where(owners.c.id == owner_id)).first() is None:
                 raise NotFoundError(f"no owner {owner_id!r}")
-            cols = (
-                "seq",
-                "owner_id",
-                "work_id",
-                "builder_id",
-                "scan_id",
-                "scan_time",
-                "decision",
-                "items",
-                "conditions",
-            )
-            rows = conn.execute(
-                sa.select(*[ledger_events.c[c] for c in cols]).where(
-                    ledger_events.c.owner_id == owner_id, ledger_events.c.decision == "kept-under-licence"
+            groups = [
+                {
+                    "owner_id": owner_id, "decision": "kept-under-licence", "work_id": w, "builder_id": b,
+                    "scan_time": t, "conditions": c, "items": int(items), "events": int(n),
+                    "tokens": None if untokenised else int(tokens or 0), "scan_id": None, "scans": None,
+                }  # fmt: skip
+                for w, b, t, c, untokenised, items, n, tokens in conn.execute(
+                    sa.select(*keys, no_tokens, sa.func.sum(e["items"]), sa.func.count(), sa.func.sum(e.tokens))
+                    .where(*where)
+                    .group_by(*keys, no_tokens)
                 )
-            ).all()
-            events = [dict(zip(cols, r, strict=True)) for r in rows]
+            ]
+            per_crawl = sorted({g["conditions"] for g in groups if _model_of(g["conditions"]) == "per-crawl"})
+            scans: dict[tuple[str, str, str, str], list[str]] = {}
+            for i in range(0, len(per_crawl), _CHUNK):
+                for w, b, t, c, scan in conn.execute(
+                    sa.select(*keys, e.scan_id).distinct().where(*where, e.conditions.in_(per_crawl[i : i + _CHUNK]))
+                ):
+                    scans.setdefault((w, b, t, c), []).append(scan)
+            for g in groups:
+                g["scans"] = scans.get((g["work_id"], g["builder_id"], g["scan_time"], g["conditions"]))
             names = _names(
-                conn, {owner_id, *(e["builder_id"] for e in events)}, {e["work_id"] for e in events}
+                conn, {owner_id, *(g["builder_id"] for g in groups)}, {g["work_id"] for g in groups}
             )
-        return compute_statement(events, owner_id=owner_id, period=period, names=names)
+        return compute_statement(groups, owner_id=owner_id, period=period, names=names)
 
 
-_INSERT_COLUMNS = [*CHAINED_FIELDS, "prev_hash", "hash"]
+def _model_of(conditions: str) -> str | None:
+    """The payment model a stored conditions text names (no validation: the statement does that)."""
+    pay = (json.loads(conditions) or {}).get("payment") if conditions else None
+    return pay.get("model") if isinstance(pay, dict) else None
+
+
+_INSERT_COLUMNS = [*CHAINED_FIELDS, "tokens", "prev_hash", "hash"]
 
 
 def _insert_many(conn: sa.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
