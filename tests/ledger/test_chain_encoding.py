@@ -36,7 +36,9 @@ def test_fast_writer_matches_canonical_form(tmp_path: Path) -> None:
     with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
         assert LedgerService.append_events(conn, sub, usage) == 4
     with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(ledger_events).order_by(ledger_events.c.seq))]
+        rows = [
+            dict(r._mapping) for r in conn.execute(sa.select(ledger_events).order_by(ledger_events.c.seq))
+        ]
     prev = GENESIS
     for r in rows:
         assert (r["prev_hash"], r["hash"]) == (prev, event_hash(prev, r))

@@ -50,7 +50,6 @@ class WorkUsage:
     item_ids: list[str] = field(default_factory=list)
     tokens: int | None = None  # cl100k_base tokens of the items; None when the scan counted none
 
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "work_id": self.work_id,

@@ -118,7 +118,7 @@ def compute_statement(
             if terms.model == "per-item":
                 units[key] += int(e["items"])
             elif terms.model == "per-token":
-                units[key] += int(tokens)
+                units[key] += int(tokens or 0)
             else:
                 crawls[key].update(map(str, e.get("scans") or [e["scan_id"]]))
         else:

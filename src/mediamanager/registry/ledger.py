@@ -290,12 +290,22 @@ class LedgerService:
                 raise NotFoundError(f"no owner {owner_id!r}")
             groups = [
                 {
-                    "owner_id": owner_id, "decision": "kept-under-licence", "work_id": w, "builder_id": b,
-                    "scan_time": t, "conditions": c, "items": int(items), "events": int(n),
-                    "tokens": None if untokenised else int(tokens or 0), "scan_id": None, "scans": None,
-                }  # fmt: skip
+                    "owner_id": owner_id,
+                    "decision": "kept-under-licence",
+                    "work_id": w,
+                    "builder_id": b,
+                    "scan_time": t,
+                    "conditions": c,
+                    "items": int(items),
+                    "events": int(n),
+                    "tokens": None if untokenised else int(tokens or 0),
+                    "scan_id": None,
+                    "scans": None,
+                }
                 for w, b, t, c, untokenised, items, n, tokens in conn.execute(
-                    sa.select(*keys, no_tokens, sa.func.sum(e["items"]), sa.func.count(), sa.func.sum(e.tokens))
+                    sa.select(
+                        *keys, no_tokens, sa.func.sum(e["items"]), sa.func.count(), sa.func.sum(e.tokens)
+                    )
                     .where(*where)
                     .group_by(*keys, no_tokens)
                 )
@@ -304,7 +314,9 @@ class LedgerService:
             scans: dict[tuple[str, str, str, str], list[str]] = {}
             for i in range(0, len(per_crawl), _CHUNK):
                 for w, b, t, c, scan in conn.execute(
-                    sa.select(*keys, e.scan_id).distinct().where(*where, e.conditions.in_(per_crawl[i : i + _CHUNK]))
+                    sa.select(*keys, e.scan_id)
+                    .distinct()
+                    .where(*where, e.conditions.in_(per_crawl[i : i + _CHUNK]))
                 ):
                     scans.setdefault((w, b, t, c), []).append(scan)
             for g in groups:
