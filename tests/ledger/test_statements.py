@@ -106,3 +106,23 @@ def test_exports_are_exact() -> None:
     )
     with pytest.raises(LedgerError, match="unknown export format"):
         export_statement(st, "xml")
+
+
+def test_per_token_is_billed_from_token_counts() -> None:
+    # Written from the rules: 12,345 tokens at 0.00002 EUR = 0.2469 -> 0.25; 1,000 + 500 tokens of one
+    # work and licensee at 0.0001 = 0.15; an event without a token count is unpriced, never guessed.
+    events = [
+        {**ev("w1", 2, "0.00002", model="per-token"), "tokens": 12_345},
+        {**ev("w2", 1, "0.0001", model="per-token"), "tokens": 1_000},
+        {**ev("w2", 1, "0.0001", model="per-token", scan="s2"), "tokens": 500},
+        ev("w3", 4, "0.0001", model="per-token"),
+    ]
+    st = compute_statement(events, owner_id="o1", period="2026-11")
+    assert [(x["work_id"], x["model"], x["units"], x["amount"]) for x in st["lines"]] == [
+        ("w1", "per-token", 12_345, "0.25"),
+        ("w2", "per-token", 1_500, "0.15"),
+    ]
+    assert st["totals"] == {"units": 13_845, "amount": "0.40", "events": 4, "priced_events": 3}
+    assert [(u["work_id"], u["reason"]) for u in st["unpriced"]] == [
+        ("w3", "per-token price, but the scan recorded no token count")
+    ]

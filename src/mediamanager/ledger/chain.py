@@ -1,7 +1,8 @@
 """The ledger's hash chain: each usage event commits to the one before it, like the audit log.
 
 ``hash_n = sha256_hex(prev_hash + "\\n" + canonical_json(body_n))`` where ``body_n`` is the
-event's recorded fields in a fixed order (see :func:`event_body`), and the first event follows
+event's recorded fields in a fixed order (see :func:`event_body`), followed by its token count
+when it has one (events recorded before token counts existed hash as they did), and the first event follows
 64 zeros. A head row holds the last sequence number and hash, so a cut-off tail is noticed too.
 """
 
@@ -25,7 +26,10 @@ CHAINED_FIELDS = (
 
 
 def event_body(event: Mapping[str, Any]) -> str:
-    return canonical_json([event[f] for f in CHAINED_FIELDS])
+    values = [event[f] for f in CHAINED_FIELDS]
+    if event.get("tokens") is not None:
+        values.append(event["tokens"])
+    return canonical_json(values)
 
 
 def event_hash(prev_hash: str, event: Mapping[str, Any]) -> str:

@@ -48,6 +48,7 @@ class WorkUsage:
     score: float
     conditions: dict[str, Any] | None
     item_ids: list[str] = field(default_factory=list)
+    tokens: int | None = None  # cl100k_base tokens of the items; None when the scan counted none
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class WorkUsage:
             "conditions": self.conditions,
             "items": len(self.item_ids),
             "item_ids": self.item_ids,
+            "tokens": self.tokens,
         }
 
 

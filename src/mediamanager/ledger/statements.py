@@ -7,9 +7,14 @@ change of price does not rewrite an old statement. Units per payment model:
 ============ ==================================================================
 per-item     the event's item count
 per-crawl    one per distinct scan that kept the work
-per-token    not counted: a scan records no token counts, so these are listed
-             under ``unpriced`` with the reason, never guessed
+per-token    the event's token count (cl100k_base tokens of the matched text items,
+             counted by the scan: ``mediamanager.scan.steps.tokens``); events from
+             scans that recorded no count are listed under ``unpriced``, never guessed
 ============ ==================================================================
+
+An input row is one event, or a group of events of one work, licensee, scan time and
+conditions text already summed by the database: ``items`` and ``tokens`` are then sums,
+``events`` the number of events, and ``scans`` the distinct scan ids (needed for per-crawl).
 
 A line is one (work, licensee, model, unit price); ``amount = units × unit_price``
 rounded half-up to the currency's minor unit, and the total is the sum of the
@@ -95,7 +100,7 @@ def compute_statement(
             continue
         if not start <= _scan_time(e["scan_time"]) < end:
             continue
-        counted += 1
+        counted += int(e.get("events", 1))
         raw = e.get("conditions")
         where = f"work {e['work_id']} (event {e.get('seq')})"
         if isinstance(raw, str):
@@ -103,21 +108,25 @@ def compute_statement(
         else:
             terms = terms_from_conditions(raw, where=where)
         licensee = str(e["builder_id"])
-        if terms.priced and terms.model != "per-token":
+        n_events = int(e.get("events", 1))
+        tokens = e.get("tokens")
+        if terms.priced and (terms.model != "per-token" or tokens is not None):
             assert terms.unit_price is not None and terms.currency is not None
             currencies.add(terms.currency)
             key = (str(e["work_id"]), licensee, str(terms.model), terms.unit_price, terms.currency)
-            events_per_line[key] += 1
+            events_per_line[key] += n_events
             if terms.model == "per-item":
                 units[key] += int(e["items"])
+            elif terms.model == "per-token":
+                units[key] += int(tokens or 0)
             else:
-                crawls[key].add(str(e["scan_id"]))
+                crawls[key].update(map(str, e.get("scans") or [e["scan_id"]]))
         else:
             reason = {
                 None: "no payment terms (attribution or licence only)",
-                "per-token": "per-token price, but scans record no token counts",
+                "per-token": "per-token price, but the scan recorded no token count",
             }.get(terms.model, f"{terms.model} payment is settled outside the ledger")
-            if terms.model in ("per-item", "per-crawl") and terms.unit_price is None:
+            if terms.model in ("per-item", "per-crawl", "per-token") and terms.unit_price is None:
                 reason = f"{terms.model} payment without an amount"
             u = unpriced.setdefault(
                 (str(e["work_id"]), licensee, reason),
@@ -130,7 +139,7 @@ def compute_statement(
                 },
             )
             u["items"] += int(e["items"])
-            u["events"] += 1
+            u["events"] += n_events
     if len(currencies) > 1:
         raise LedgerError(
             f"owner {owner_id}: prices in several currencies ({', '.join(sorted(currencies))}) in {period}; "
@@ -142,7 +151,7 @@ def compute_statement(
     total_units = 0
     for key in sorted(events_per_line):
         work_id, licensee, model, price, cur = key
-        n = units[key] if model == "per-item" else len(crawls[key])
+        n = len(crawls[key]) if model == "per-crawl" else units[key]
         amount = (price * n).quantize(_quantum(cur), rounding=ROUND_HALF_UP)
         total += amount
         total_units += n

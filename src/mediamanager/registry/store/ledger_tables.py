@@ -62,6 +62,7 @@ ledger_events = sa.Table(
     sa.Column("items", sa.Integer, nullable=False),
     sa.Column("item_ids", sa.Text, nullable=False),  # canonical JSON list
     sa.Column("conditions", sa.Text, nullable=False),  # canonical JSON (null when none)
+    sa.Column("tokens", sa.BigInteger, nullable=True),  # cl100k_base tokens of the items (0008), if counted
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
