@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import static_site
 
+from loopback import static_site
 from mediamanager.scan.evidence import EvidenceCache
 from mediamanager.scan.fetch import fetch_evidence
 
@@ -41,7 +41,11 @@ def _fetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: list[str]) 
     with static_site() as site:
         # HTTP/1.1 keep-alive: the page and the site documents share one connection, hence one lookup.
         site.server.RequestHandlerClass.protocol_version = "HTTP/1.1"  # type: ignore[attr-defined]
-        site.files["/page"] = (200, b"<html><head><title>t</title></head></html>", {"content-type": "text/html"})
+        site.files["/page"] = (
+            200,
+            b"<html><head><title>t</title></head></html>",
+            {"content-type": "text/html"},
+        )
         url = f"http://{NAME}:{site.port}/page"
         fetch_evidence(
             [url], tmp_path / "c.sqlite", allow_loopback=True, rate=1000, retries=0, timeout=3, concurrency=1
@@ -53,7 +57,9 @@ def _fetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: list[str]) 
     return hit, resolver, requests
 
 
-def test_rebind_after_the_check_cannot_reach_another_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebind_after_the_check_cannot_reach_another_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The first answer passes the guard (loopback is allowed here); every later one is the cloud
     # metadata address. A fetcher that checked one lookup and connected with another would reach
     # (or try) 169.254.169.254; a pinned one connects to the address it checked.
@@ -62,13 +68,18 @@ def test_rebind_after_the_check_cannot_reach_another_address(tmp_path: Path, mon
     # The page and the three site documents were fetched over real connections to the checked address,
     # with the original Host header.
     assert sorted(requests) == sorted(
-        [(p, f"{NAME}:{requests[0][1].rsplit(':', 1)[1]}") for p in ("/robots.txt", "/ai.txt", "/.well-known/tdmrep.json", "/page")]
+        [
+            (p, f"{NAME}:{requests[0][1].rsplit(':', 1)[1]}")
+            for p in ("/robots.txt", "/ai.txt", "/.well-known/tdmrep.json", "/page")
+        ]
     )
     # One resolution per connection (keep-alive reuses it): never a second lookup for the same socket.
     assert resolver.asked == 1
 
 
-def test_a_private_answer_is_refused_before_any_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_private_answer_is_refused_before_any_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     hit, resolver, requests = _fetch(tmp_path, monkeypatch, ["10.1.2.3"])
     assert requests == []
     assert hit is not None and hit.error is not None

@@ -51,7 +51,14 @@ from mediamanager.scan.evidence import (
 )
 from mediamanager.scan.html_head import head_of_page
 
-__all__ = ["DEFAULT_SITE_TTL_S", "HostLimiter", "PinnedBackend", "fetch_evidence", "max_age_of", "pinned_transport"]
+__all__ = [
+    "DEFAULT_SITE_TTL_S",
+    "HostLimiter",
+    "PinnedBackend",
+    "fetch_evidence",
+    "max_age_of",
+    "pinned_transport",
+]
 
 DEFAULT_SITE_TTL_S = 24 * 3600
 MAX_RETRY_AFTER_S = 120.0
