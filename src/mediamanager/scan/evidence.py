@@ -26,7 +26,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,6 +41,8 @@ __all__ = ["CachedEvidence", "CachedSite", "EvidenceCache", "fetch_evidence", "h
 
 MAX_BODY = 512 * 1024
 MAX_SITE_DOC = 512 * 1024
+SITE_LRU = 4096  # origins a read-only cache keeps in memory (a few KB each)
+_IN_CHUNK = 900  # URLs per IN (...) query (under SQLite's default variable limit)
 SITE_DOCS = {"robots.txt": "/robots.txt", "ai.txt": "/ai.txt", "tdmrep.json": "/.well-known/tdmrep.json"}
 
 _SCHEMA = """
@@ -121,12 +124,14 @@ class EvidenceCache:
                     self.db.execute("ALTER TABLE origins ADD COLUMN expires_at TEXT")
         self._has_final = "final_url" in self._page_columns()
         self.lock = threading.Lock()
+        self._lru_lock = threading.Lock()
+        # Origins read so far (read-only caches only: nothing else writes them during a scan).
+        self._sites: OrderedDict[str, CachedSite | None] | None = OrderedDict() if readonly else None
 
     def _page_columns(self) -> set[str]:
         return {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}
 
-    def site(self, origin: str) -> CachedSite | None:
-        """One origin's site-wide documents and statuses, or None when they were never fetched."""
+    def _site_row(self, origin: str) -> CachedSite | None:
         with self.lock:
             row = self.db.execute(
                 "SELECT robots_txt, ai_txt, tdmrep_json, statuses, fetched_at FROM origins WHERE origin = ?",
@@ -137,13 +142,47 @@ class EvidenceCache:
         statuses = json.loads(row[3]) if row[3] else {}
         return CachedSite(origin, row[0], row[1], row[2], dict(statuses), row[4])
 
+    def site(self, origin: str) -> CachedSite | None:
+        """One origin's site-wide documents and statuses, or None when they were never fetched.
+
+        A read-only cache keeps the last :data:`SITE_LRU` origins read (a scan reads each host's
+        documents once, however many of its URLs it decides); a writable one always reads the file.
+        """
+        sites = self._sites
+        if sites is None:
+            return self._site_row(origin)
+        with self._lru_lock:
+            if origin in sites:
+                sites.move_to_end(origin)
+                return sites[origin]
+        found = self._site_row(origin)
+        with self._lru_lock:
+            sites[origin] = found
+            if len(sites) > SITE_LRU:
+                sites.popitem(last=False)
+        return found
+
     def get(self, url: str) -> CachedEvidence | None:
         """The cached evidence for ``url`` (site-wide documents even when the page itself was not fetched)."""
+        return self.get_many([url])[url]
+
+    def get_many(self, urls: Sequence[str]) -> dict[str, CachedEvidence | None]:
+        """:meth:`get` for a batch of URLs: one query for their pages, each origin read once."""
         final = "final_url" if self._has_final else "NULL"
+        wanted = list(dict.fromkeys(urls))
+        pages: dict[str, tuple[Any, ...]] = {}
         with self.lock:
-            page = self.db.execute(
-                f"SELECT headers, html_head, fetched_at, error, {final} FROM pages WHERE url = ?", (url,)
-            ).fetchone()
+            for i in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[i : i + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for row in self.db.execute(
+                    f"SELECT url, headers, html_head, fetched_at, error, {final} FROM pages WHERE url IN ({marks})",
+                    chunk,
+                ):
+                    pages[row[0]] = row[1:]
+        return {url: self._evidence(url, pages.get(url)) for url in wanted}
+
+    def _evidence(self, url: str, page: tuple[Any, ...] | None) -> CachedEvidence | None:
         site = self.site(origin_of(url))
         if page is None and site is None:
             return None

@@ -13,10 +13,15 @@ Politeness, per host (``scheme://host:port``):
 * a rerun skips pages already cached with a fresh, successful entry and hosts whose site
   documents have not expired, so an interrupted fetch resumes where it stopped.
 
-Every request, redirects included, first passes :func:`mediamanager.netguard.public_address`:
-private, loopback, link-local and other non-public targets are refused (the URL becomes an
-error entry, hence an ``error`` row in a scan) unless ``allow_private`` is set (tests, an
-intranet crawl on purpose). Bodies are read up to the caps of scan/evidence.py.
+Every connection, redirects included, is pinned (:class:`PinnedBackend`): the host is resolved
+once, every address it resolves to passes :func:`mediamanager.netguard.public_address`, and the
+socket connects to that checked address while the request keeps the original ``Host`` header
+and TLS server name (so the certificate is still verified for the host). A DNS answer that
+changes between the check and the connect (a rebind) cannot reach another address: there is
+no second lookup. Private, loopback, link-local and other non-public targets are refused (the
+URL becomes an error entry, hence an ``error`` row in a scan) unless ``allow_private`` is set
+(tests, an intranet crawl on purpose); ``allow_loopback`` admits loopback only (tests).
+Bodies are read up to the caps of scan/evidence.py.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 from mediamanager.errors import MediaManagerError, VerificationError
 from mediamanager.model import utcnow
@@ -43,7 +51,14 @@ from mediamanager.scan.evidence import (
 )
 from mediamanager.scan.html_head import head_of_page
 
-__all__ = ["DEFAULT_SITE_TTL_S", "HostLimiter", "fetch_evidence", "max_age_of"]
+__all__ = [
+    "DEFAULT_SITE_TTL_S",
+    "HostLimiter",
+    "PinnedBackend",
+    "fetch_evidence",
+    "max_age_of",
+    "pinned_transport",
+]
 
 DEFAULT_SITE_TTL_S = 24 * 3600
 MAX_RETRY_AFTER_S = 120.0
@@ -88,6 +103,41 @@ class HostLimiter:
         self.sems[host].release()
 
 
+class PinnedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend with DNS pinning: resolve once, check, connect to the checked address.
+
+    httpcore asks the backend for a TCP stream to ``(host, port)`` and then starts TLS with the
+    request's own host as server name, so connecting to the checked IP keeps SNI, certificate
+    checks and the ``Host`` header those of the URL.
+    """
+
+    def __init__(self, *, allow_private: bool = False, allow_loopback: bool = False) -> None:
+        self.allow_private, self.allow_loopback = allow_private, allow_loopback
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        if not self.allow_private:
+            host = public_address(host, port, allow_loopback=self.allow_loopback, error=VerificationError)
+        return super().connect_tcp(host, port, timeout, local_address, socket_options)
+
+
+def pinned_transport(*, allow_private: bool = False, allow_loopback: bool = False) -> httpx.HTTPTransport:
+    """An httpx transport whose connections go through :class:`PinnedBackend`."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    pool = transport._pool
+    # httpx has no public hook for the network backend; its pool hands this one to every connection.
+    if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
+        raise RuntimeError("this httpcore version has no pluggable network backend; cannot pin DNS")
+    pool._network_backend = PinnedBackend(allow_private=allow_private, allow_loopback=allow_loopback)
+    return transport
+
+
 def _retry_wait(attempt: int, backoff: float, retry_after: str | None) -> float:
     wait = backoff * (2**attempt)
     if retry_after and retry_after.strip().isdigit():
@@ -108,6 +158,7 @@ def fetch_evidence(
     backoff: float = 1.0,
     max_age_s: int = DEFAULT_SITE_TTL_S,
     allow_private: bool = False,
+    allow_loopback: bool = False,
     on_done: Callable[[str, str | None], None] | None = None,
     on_progress: Progress | None = None,
 ) -> dict[str, int]:
@@ -116,8 +167,6 @@ def fetch_evidence(
     ``concurrency`` is the total number of workers; ``per_host`` and ``rate`` bound each host.
     Returns counts: pages fetched, failed, skipped (fresh in the cache), sites fetched.
     """
-    import httpx
-
     cache = EvidenceCache(cache_path)
     limiter = HostLimiter(per_host, rate)
     counts = {"pages": 0, "failed": 0, "skipped": 0, "sites": 0}
@@ -125,20 +174,13 @@ def fetch_evidence(
     site_locks: dict[str, threading.Lock] = {}
     done_sites: set[str] = set()
 
-    def guard(request: httpx.Request) -> None:
-        if allow_private:
-            return
-        host = request.url.host
-        port = request.url.port or (443 if request.url.scheme == "https" else 80)
-        public_address(host, port, allow_loopback=False, error=VerificationError)
-
     client = httpx.Client(
         headers={"user-agent": user_agent},
         timeout=timeout,
         follow_redirects=True,
         max_redirects=5,
         trust_env=False,
-        event_hooks={"request": [guard]},
+        transport=pinned_transport(allow_private=allow_private, allow_loopback=allow_loopback),
     )
 
     def get(url: str, cap: int) -> tuple[httpx.Response, bytes, bool]:

@@ -54,6 +54,7 @@ _DISALLOW_KEYS = ("disallow", "dissallow", "dissalow", "disalow", "diasllow", "d
 _SITEMAP_KEYS = ("sitemap", "site-map")
 _UA_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-")
 _HEX = "0123456789ABCDEFabcdef"
+_MAX_ANSWERS = 256  # groups_for answers kept per parsed file
 
 
 @dataclass
@@ -94,6 +95,10 @@ class RobotsTxt:
     invalid_utf8: bool = False
     binary: bool = False
     _index: dict[bool, dict[str, list[Group]]] = field(default_factory=dict, repr=False, compare=False)
+    # groups_for answers by (agent, lenient): a scan asks the same ~20 agents for every URL of a host.
+    _answers: dict[tuple[str, bool], tuple[list[Group], bool]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def _groups_named(self, lenient: bool) -> dict[str, list[Group]]:
         """Groups by lower-cased agent name (strict tokens, or tokens and names as written)."""
@@ -115,6 +120,15 @@ class RobotsTxt:
         AI-usage evidence reads leniently (it can only find more refusals); the plain
         :func:`robots_allowed` answer stays strict.
         """
+        known = self._answers.get((user_agent, lenient))
+        if known is not None:
+            return known
+        answer = self._find_groups(user_agent, lenient)
+        if len(self._answers) < _MAX_ANSWERS:
+            self._answers[(user_agent, lenient)] = answer
+        return answer
+
+    def _find_groups(self, user_agent: str, lenient: bool) -> tuple[list[Group], bool]:
         index = self._groups_named(lenient)
         if lenient:
             wanted = {
@@ -263,7 +277,7 @@ def parse_robots(data: str | bytes, *, cache: bool = True) -> RobotsTxt:
     return _parse(data)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=1024)  # one entry per distinct host file: a scan parses each host's robots.txt once
 def _parse_cached(data: str | bytes) -> RobotsTxt:
     return _parse(data)
 

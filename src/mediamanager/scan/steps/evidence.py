@@ -15,6 +15,7 @@ Site evidence that is not in the record's own fields goes to
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 
 from mediamanager.model import Evidence
 from mediamanager.scan.evidence import CachedEvidence, CachedSite, origin_of
@@ -22,7 +23,9 @@ from mediamanager.scan.record import Record
 from mediamanager.scan.site_status import site_evidence
 from mediamanager.scan.steps.context import StepContext
 
-__all__ = ["attach_evidence"]
+__all__ = ["READ_BATCH", "attach_evidence"]
+
+READ_BATCH = 1024  # records whose pages are read from the cache in one query
 
 
 def _missing(rec: Record, hit: CachedEvidence | None) -> str | None:
@@ -75,12 +78,17 @@ def attach_evidence(records: Iterator[Record], ctx: StepContext) -> Iterator[Rec
     when the item was collected.
     """
     cache = ctx.evidence_cache
-    for rec in records:
-        if cache is not None and rec.url and rec.error is None:
-            hit = cache.get(rec.url)
-            why = _missing(rec, hit)
-            if why is not None:
-                rec.error = why
-            elif hit is not None:
-                _fill(rec, hit, ctx.config.user_agent)
-        yield rec
+    if cache is None:
+        yield from records
+        return
+    while batch := list(islice(records, READ_BATCH)):
+        hits = cache.get_many([r.url for r in batch if r.url and r.error is None])
+        for rec in batch:
+            if rec.url and rec.error is None:
+                hit = hits[rec.url]
+                why = _missing(rec, hit)
+                if why is not None:
+                    rec.error = why
+                elif hit is not None:
+                    _fill(rec, hit, ctx.config.user_agent)
+        yield from batch
