@@ -89,7 +89,15 @@ def _ffmpeg(source: Path, args: list[str], out: Path) -> None:
 
 
 def build(
-    work: Path, *, images: int, unrelated_images: int, texts: int, audio: int, text_reps: int, n_mails: int
+    work: Path,
+    *,
+    images: int,
+    unrelated_images: int,
+    texts: int,
+    audio: int,
+    text_reps: int,
+    n_mails: int,
+    image_start: int = 0,
 ) -> dict[str, Any]:
     """Write ``work/registry`` and ``work/data``; returns the truth table and registration notes."""
     shutil.rmtree(work, ignore_errors=True)
@@ -117,10 +125,12 @@ def build(
         truth[rel] = (media, alteration, wid)
 
     all_photos = photos() if images else []
-    registered = all_photos[:images]
+    # photos image_start .. image_start + images are registered; copy i is edited with the seed of
+    # photo i's global number, so a slice reproduces the same copies as the full run
+    registered = all_photos[image_start : image_start + images]
     seen = {_thumb(p) for p in registered}
-    unrelated = [p for p in all_photos[images:] if _thumb(p) not in seen][:unrelated_images]
-    for i, path in enumerate(registered):
+    unrelated = [p for p in all_photos[image_start + images :] if _thumb(p) not in seen][:unrelated_images]
+    for i, path in enumerate(registered, start=image_start):
         wid = register("image", path.read_bytes(), path.name)
         with Image.open(path) as im:
             rgb = im.convert("RGB")

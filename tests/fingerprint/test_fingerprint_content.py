@@ -138,11 +138,12 @@ def test_batch_path_equals_single_path_and_isolates_errors() -> None:
 
 
 def test_query_fingerprints_of_an_image_are_the_untransformed_subset(test_data: Path) -> None:
-    """A lookup computes only part 0 of the global hashes, plus its own (larger) ORB feature set."""
+    """A lookup computes part 0 of the global hashes (and the trimmed part 25 when the picture has
+    plain bands), plus its own (larger) ORB feature set."""
     photo = sorted((test_data / "metadata-extractor-images" / "photos-1024").glob("*.jpg"))[0]
     full = fingerprint_content(photo, with_iscc=False)
     query = fingerprint_content(photo, with_iscc=False, query=True)
-    assert {f.part for f in query.fingerprints} == {0}
+    assert {f.part for f in query.fingerprints} <= {0, 25}
     hashes = {f for f in query.fingerprints if f.kind != "orb"}
     assert {f.kind for f in hashes} == {"pdq", "phash"}
     assert hashes <= set(full.fingerprints)
@@ -151,3 +152,37 @@ def test_query_fingerprints_of_an_image_are_the_untransformed_subset(test_data: 
     assert (registered_orb.size, orb.size) == (150, 500)
     assert len(full.fingerprints) > len(query.fingerprints)
     assert query.sha256 == full.sha256
+
+
+def test_deferred_local_features_are_the_query_orb_from_the_same_pixels(test_data: Path) -> None:
+    """``local=False`` (the scanner): global hashes only, and ``deferred`` gives the same ORB
+    fingerprint that ``query=True`` sends at once."""
+    photo = sorted((test_data / "metadata-extractor-images" / "photos-1024").glob("*.jpg"))[5]
+    eager = fingerprint_content(photo, with_iscc=False, query=True)
+    lazy = fingerprint_content(photo, with_iscc=False, query=True, local=False)
+    assert "orb" not in {f.kind for f in lazy.fingerprints}
+    assert lazy.deferred is not None
+    assert (*lazy.fingerprints, *lazy.deferred()) == eager.fingerprints
+
+
+def test_a_framed_photo_is_trimmed_back_to_the_picture(test_data: Path) -> None:
+    """Oracle: the frame's geometry. A 256x192 picture inside a 20 px grey border, and the same
+    picture above a 40 px black caption bar with white text, come back within 2 px of the picture."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from mediamanager.fingerprint.image import trim_borders
+
+    photo = sorted((test_data / "metadata-extractor-images" / "photos-1024").glob("*.jpg"))[5]
+    with Image.open(photo) as im:
+        picture = im.convert("L").resize((256, 192))
+    bordered = Image.new("L", (256 + 40, 192 + 40), 128)
+    bordered.paste(picture, (20, 20))
+    captioned = Image.new("L", (256, 192 + 40), 0)
+    captioned.paste(picture, (0, 0))
+    ImageDraw.Draw(captioned).text((20, 200), "Photo: staff 123", fill=255, font_size=16)
+    for canvas in (bordered, captioned):
+        trimmed = trim_borders(np.asarray(canvas))
+        assert trimmed is not None
+        height, width = trimmed.shape
+        assert abs(width - 256) <= 2 and abs(height - 192) <= 2, trimmed.shape

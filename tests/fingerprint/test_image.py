@@ -96,7 +96,10 @@ def test_altered_copies_match_and_distinct_photos_do_not(test_data: Path) -> Non
         for name, data in variants.items():
             matches = index.search(data)
             assert matches and matches[0].key == path.name, f"{path.name} {name}: {matches}"
-            assert matches[0].kind == ("orb" if name == "corner_crop_80" else "pdq"), f"{name}: {matches}"
+            # the corner crop needs ORB, unless a registered window or the trimmed part (a photo whose
+            # top rows are a plain band, e.g. mei-0048) already lands within the PDQ thresholds
+            kinds = {"orb", "pdq"} if name == "corner_crop_80" else {"pdq"}
+            assert matches[0].kind in kinds, f"{name}: {matches}"
             assert [m.key for m in matches] == [path.name], f"{path.name} {name} also matched {matches}"
 
 
@@ -182,7 +185,7 @@ def test_animated_images_are_fingerprinted_on_their_first_frame(test_data: Path)
 
 def test_decode_is_reduced_size_for_large_jpegs(test_data: Path) -> None:
     grey = decode_luminance(_photos(test_data)[3].read_bytes(), DEFAULT_LIMITS)
-    assert max(grey.shape) <= 128, grey.shape  # 1/8 scale: libjpeg never builds the full-size image
+    assert max(grey.shape) <= 256, grey.shape  # 1/4 scale: libjpeg never builds the full-size image
 
 
 def test_image_iscc_has_an_image_content_unit(test_data: Path) -> None:

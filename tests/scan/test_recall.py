@@ -47,6 +47,26 @@ def test_scan_catches_cropped_rotated_framed_and_captioned_photos(tmp_path: Path
     assert result["false_drops"] == {"image": {"dropped": 0, "of": 30}}
 
 
+def test_scan_recall_on_the_low_texture_photos_is_the_level_reached(tmp_path: Path) -> None:
+    """Photos 104-113 hold the hard cases (106, 107, 109: film scans; 111, 112: low texture, few
+    ORB keypoints): the exact counts the scan reaches on them, and no false drop among 20
+    unrelated photos x 10 edits. Rotations and frames are caught by the wide-rotation and trimmed
+    registered parts; the crops of 111/112 are still missed (BENCHMARKS, issue 10). With only these
+    10 photos registered, ORB's ratio test meets other neighbours than in the 116-photo run, so
+    meme_frame and side_crop_15 differ by one from that run's counts for the same photos."""
+    _built, result = _recall(
+        tmp_path, images=10, unrelated_images=20, texts=0, audio=0, text_reps=0, n_mails=0, image_start=104
+    )
+    full = ("reencode_q85", "rotate_5", "rotate_10", "border", "mirror_resize_q70")
+    expected = {f"image/{n}": (10, 10) for n in full}
+    expected |= {
+        "image/caption_bar": (7, 10), "image/crop_70_free": (5, 10), "image/letterbox": (8, 10),
+        "image/side_crop_15": (7, 10), "image/meme_frame": (9, 10),
+    }  # fmt: skip
+    assert _caught(result) == expected
+    assert result["false_drops"] == {"image": {"dropped": 0, "of": 200}}
+
+
 def test_scan_catches_excerpts_in_articles_edits_wrappers_and_typography(tmp_path: Path) -> None:
     """2 speeches x 9 edits x 2 copies: all caught (excerpts of 100 words inside 1,000-3,000 words
     of another address included); 231 other addresses and 300 e-mails: none dropped."""

@@ -9,8 +9,8 @@ search. Pure computation: no network, no database. See ``docs/fingerprint.md``.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,9 @@ class ContentFingerprints:
     iscc: str
     fingerprints: tuple[Fingerprint, ...]
     size_bytes: int
+    # Set by ``fingerprint_content(..., query=True, local=False)`` for images: computes the query's
+    # ORB fingerprints from the pixels already decoded (not serialised, not compared).
+    deferred: Callable[[], list[Fingerprint]] | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -156,6 +159,7 @@ def fingerprint_content(
     limits: Limits | None = None,
     with_iscc: bool = True,
     query: bool = False,
+    local: bool = True,
 ) -> ContentFingerprints:
     """Identify and fingerprint one piece of content: the single entry point for registry and scanner.
 
@@ -173,7 +177,10 @@ def fingerprint_content(
     the registry uses them exactly when the global hashes miss (crops, 10 degree rotations,
     frames, caption bars): a scan that left them out let such copies through as unknown
     (issue 10). Texts get probe windows besides their passages, which find an excerpt of 100
-    words inside a long article. Audio fingerprints are the same either way.
+    words inside a long article. Audio fingerprints are the same either way. ``local=False``
+    (queries only) leaves an image's ORB features out of ``fingerprints`` and puts a function that
+    computes them from the same decoded pixels in ``deferred``: a scanner calls it only for the
+    images its global hashes did not match.
     """
     limits = limits or DEFAULT_LIMITS
     if isinstance(content, Path) and filename is None:
@@ -193,6 +200,11 @@ def fingerprint_content(
     if kind is MediaType.IMAGE:
         from mediamanager.fingerprint import image
 
+        if query and not local:
+            grey = image.decode_luminance(raw, limits)
+            fps = image.global_fingerprints(grey, variants=False)
+            result = _binary_result(kind, raw, fps, image.image_iscc, limits, with_iscc)
+            return replace(result, deferred=lambda: image.local_fingerprints(grey, query=True))
         fps = image.image_fingerprints(raw, limits, variants=not query, local=True)
         return _binary_result(kind, raw, fps, getattr(image, "image_iscc", None), limits, with_iscc)
     if kind is MediaType.AUDIO:

@@ -4,20 +4,22 @@ One decode path serves the registry and the scanner, so both sides hash the same
 
 1. The header is read first; more than ``Limits.max_pixels`` is refused before any pixel is
    decoded (decompression bombs), as are empty, unreadable and truncated files.
-2. JPEGs are decoded at reduced size with Pillow's ``draft()`` straight to luminance (libjpeg
-   scales by 1/2, 1/4 or 1/8 inside the DCT), so a 1024x768 photo is decoded to 128x96: the
-   decode, not the hash, is the cost of an image fingerprint.
+2. JPEGs are decoded once, at reduced size, with Pillow's ``draft()`` straight to luminance
+   (libjpeg scales by 1/2, 1/4 or 1/8 inside the DCT), so a 1024x768 photo is decoded to 256x192:
+   the decode, not the hash, is the cost of an image fingerprint. The same pixels feed the global
+   hashes and the ORB features (one decode, not two: ``benchmarks/scan_images.py --decoders``
+   compares this with full decodes, OpenCV's reduced decodes and simplejpeg).
 3. The luminance is area-averaged to a canonical 64x64 image; PDQ and pHash are computed on it.
    This is not bit-exact with PDQ's reference pipeline (full decode, tent filters): on the 18
    ThreatExchange reference images it lands within 31 bits of the reference hash for most, but
    up to about 80 bits away on two small, highly textured 256x256 images. Both sides of a match
    use this path, so matching is unaffected; :func:`pdq_full_decode` gives the reference hash
    (within the upstream tolerance of 16 bits, tested) for exchange with other PDQ systems.
-4. ORB local features (OpenCV, no model weights) need more pixels: the same decoder at 1/4 scale
-   (256x192 for a 1024x768 photo), scaled to at most 320 px. They find crops, which defeat every
-   global hash, after geometric verification. A query computes them only when the global hashes
-   found nothing; the scanner sends them with every image query (``fingerprint_content(query=True)``),
-   so the registry can fall back to them without a second round trip.
+4. ORB local features (OpenCV, no model weights) come from the same decoded pixels, scaled to
+   at most 320 px. They find crops, which defeat every global hash, after geometric verification.
+   ``fingerprint_content(query=True)`` sends them with the query (one round trip to a registry
+   service); the scanner asks for them only for the images its global hashes did not match
+   (``local=False`` defers them to ``ContentFingerprints.deferred``).
 
 Animated images (GIF, APNG, WebP) are fingerprinted on their first frame. EXIF orientation is
 ignored: the registered dihedral variants match an image in any of its eight orientations.
@@ -29,8 +31,12 @@ Fingerprints of one image (``Fingerprint.part`` numbers the variant; both kinds 
 * ``phash``: 16 hex digits (64 bits): the DCT rule of ``imagehash.phash`` on the canonical image.
 * part 0 is the image as given; parts 1-7 are its rotations and mirror images (PDQ's dihedral
   group); parts 8-11 are rotations by -5, -2.5, +2.5 and +5 degrees; parts 12-20 are 3x3 windows
-  keeping 80 % of the area. Parts 1-20 are only computed for registration (``variants=True``):
-  a query needs part 0 alone, so the scanner pays for one hash, not twenty-one.
+  keeping 80 % of the area; parts 21-24 are rotations by -10, -7.5, +7.5 and +10 degrees (added
+  for issue 10; works registered before lack them and fall back on ORB for those angles);
+  part 25 is the image with plain bands trimmed off its sides (:func:`trim_borders`), present
+  only when it has such bands. Parts 1-24 are only computed for registration (``variants=True``):
+  a query sends part 0 and its own trimmed part 25, so the scanner pays for two hashes at most,
+  not twenty-six.
 * ``orb``: up to 150 (registration) or 500 (query) ORB keypoints with descriptors (see
   :func:`local_features`), part 0; the index searches them only when the global hashes found nothing.
 """
@@ -61,7 +67,10 @@ __all__ = [
     "LOCAL_DECODE_SIDE",
     "PDQ_MIN_QUALITY",
     "QUERY_LOCAL_FEATURES",
+    "QUERY_PARTS",
     "ROTATION_PARTS",
+    "TRIMMED_PART",
+    "WIDE_ROTATION_PARTS",
     "WIDE_WORK_SIDE",
     "canonical_image",
     "decode_luminance",
@@ -70,14 +79,20 @@ __all__ = [
     "image_fingerprints",
     "image_iscc",
     "local_features",
+    "local_fingerprints",
     "pdq_full_decode",
     "phash64",
+    "trim_borders",
     "unpack_local_features",
 ]
 
 CANONICAL_SIDE = 64
-DECODE_SIDE = 64  # libjpeg picks the smallest scale keeping both sides >= this: 1/8 for 1024x768
-LOCAL_DECODE_SIDE = 192  # ORB needs more pixels: 1/4 for 1024x768
+# libjpeg picks the smallest scale keeping both sides >= this: 1/4 for 1024x768. ORB needs that
+# many pixels; the global hashes, area-averaged to 64x64 from the same decode, land within a mean
+# of 3 PDQ bits (max 26, 232 photos) of the 1/8 decode used before issue 10, so works registered
+# earlier still match; re-registering them brings them onto the same pixels.
+DECODE_SIDE = 192
+LOCAL_DECODE_SIDE = DECODE_SIDE
 LOCAL_SIDE = 320
 LOCAL_FEATURES = 150
 # A query keeps more keypoints than registration: the letters of a caption or meme frame and the
@@ -92,6 +107,18 @@ ROTATION_PARTS = range(8, 8 + len(ROTATION_ANGLES))
 CROP_SCALE = math.sqrt(0.8)
 CROP_GRID = (0.0, 0.5, 1.0)
 CROP_PARTS = range(ROTATION_PARTS.stop, ROTATION_PARTS.stop + len(CROP_GRID) ** 2)
+# Wider rotations for issue 10 (+-10 degrees through the scanner), numbered after the crops so
+# that the parts of works registered before keep their meaning.
+WIDE_ROTATION_ANGLES = (-10.0, -7.5, 7.5, 10.0)
+WIDE_ROTATION_PARTS = range(CROP_PARTS.stop, CROP_PARTS.stop + len(WIDE_ROTATION_ANGLES))
+# The image with plain bands trimmed off its sides (borders, letterboxing, meme frames, caption
+# bars): registered as part 25 and sent by a query beside part 0 (see :func:`trim_borders`).
+TRIMMED_PART = WIDE_ROTATION_PARTS.stop
+QUERY_PARTS = frozenset({0, TRIMMED_PART})
+TRIM_TOLERANCE = 24  # grey levels from the band's colour (JPEG ringing, text anti-aliasing)
+TRIM_CLEAN = 0.9  # share of a line near the band colour for it to end a band
+TRIM_LOOSE = 0.4  # share below which a line is picture: a caption's letters stay above it
+TRIM_MIN_KEEP = 3  # at least 1/3 of each side is kept
 
 # Scale factors that turn OpenCV's orthonormal DCT-II into SciPy's unnormalised one, which
 # imagehash.phash uses; the median rule is then the same as imagehash's.
@@ -241,8 +268,55 @@ def _windows(grey: NDArray[np.uint8]) -> list[NDArray[np.uint8]]:
     return out
 
 
+def _band(lines: NDArray[np.int16]) -> int:
+    """How many leading lines form a plain band: lines near the first line's colour, ending clean."""
+    colour = float(np.median(lines[0]))
+    near = (np.abs(lines - colour) <= TRIM_TOLERANCE).mean(axis=1)
+    loose = np.nonzero(near < TRIM_LOOSE)[0]
+    stop = int(loose[0]) if len(loose) else len(near)
+    clean = np.nonzero(near[:stop] >= TRIM_CLEAN)[0]
+    width = int(clean[-1]) + 1 if len(clean) else 0
+    return width + 1 if width >= 2 else 0  # one line more: the band's JPEG-blurred edge
+
+
+def trim_borders(grey: NDArray[np.uint8]) -> NDArray[np.uint8] | None:
+    """The picture inside plain bands along its sides, or ``None`` when there is nothing to trim.
+
+    A band starts at an edge and runs inward over lines (rows or columns) of which at least
+    :data:`TRIM_LOOSE` of the pixels are within :data:`TRIM_TOLERANCE` of the edge line's median
+    colour; it ends at its last line with at least :data:`TRIM_CLEAN` of them, so a caption's
+    letters inside a bar or a meme frame stay within the band. Hand-written (a few NumPy lines):
+    OpenCV and Pillow offer no trim that tolerates text in the bands (``ImageOps.crop`` cuts a
+    fixed width, ``getbbox`` stops at the first non-background pixel).
+    """
+    height, width = grey.shape
+    if min(height, width) < 16:
+        return None
+    lines = grey.astype(np.int16)
+    top, bottom = _band(lines), _band(lines[::-1])
+    left, right = _band(lines.T), _band(lines.T[::-1])
+    if not top + bottom + left + right:
+        return None
+    if (height - top - bottom) * TRIM_MIN_KEEP < height or (width - left - right) * TRIM_MIN_KEEP < width:
+        return None
+    return np.ascontiguousarray(grey[top : height - bottom, left : width - right])
+
+
+def _hashes(region: NDArray[np.uint8], part: int) -> list[Fingerprint]:
+    small = canonical_image(region)
+    (code,), quality = _pdq_codes(small, dihedral=False)
+    return [
+        Fingerprint("pdq", code.hex(), quality, part),
+        Fingerprint("phash", phash64(small).hex(), None, part),
+    ]
+
+
 def global_fingerprints(grey: NDArray[np.uint8], *, variants: bool) -> list[Fingerprint]:
-    """PDQ and pHash of decoded luminance: part 0, plus parts 1-20 when ``variants`` is set."""
+    """PDQ and pHash of decoded luminance: part 0 and the trimmed part (queries), or all parts.
+
+    ``variants=False`` (a query) gives part 0 and, when the image has plain bands along its
+    sides, part :data:`TRIMMED_PART`; ``variants=True`` (registration) gives parts 0-25.
+    """
     canonical = canonical_image(grey)
     codes, quality = _pdq_codes(canonical, dihedral=variants)
     out: list[Fingerprint] = []
@@ -250,15 +324,17 @@ def global_fingerprints(grey: NDArray[np.uint8], *, variants: bool) -> list[Fing
         out.append(Fingerprint("pdq", code.hex(), quality, part))
         turned = np.ascontiguousarray(_DIHEDRAL_TRANSFORMS[part](canonical))
         out.append(Fingerprint("phash", phash64(turned).hex(), None, part))
+    trimmed = trim_borders(grey)
     if not variants:
-        return out
-    extra = [_rotated(grey, angle) for angle in ROTATION_ANGLES] + _windows(grey)
+        return out if trimmed is None else out + _hashes(trimmed, TRIMMED_PART)
+    extra = (
+        [_rotated(grey, angle) for angle in ROTATION_ANGLES]
+        + _windows(grey)
+        + [_rotated(grey, angle) for angle in WIDE_ROTATION_ANGLES]
+    )
     for part, region in enumerate(extra, start=ROTATION_PARTS.start):
-        small = canonical_image(region)
-        (code,), region_quality = _pdq_codes(small, dihedral=False)
-        out.append(Fingerprint("pdq", code.hex(), region_quality, part))
-        out.append(Fingerprint("phash", phash64(small).hex(), None, part))
-    return out
+        out.extend(_hashes(region, part))
+    return out if trimmed is None else out + _hashes(trimmed, TRIMMED_PART)
 
 
 def local_features(grey: NDArray[np.uint8], nfeatures: int = LOCAL_FEATURES) -> Fingerprint | None:
@@ -320,13 +396,17 @@ def image_fingerprints(
     ORB local features (default: with the variants, i.e. at registration). Raises
     :class:`CorruptMediaError` for unreadable input and :class:`MediaTooLargeError` over a limit.
     """
-    out = global_fingerprints(decode_luminance(data, limits), variants=variants)
+    grey = decode_luminance(data, limits)
+    out = global_fingerprints(grey, variants=variants)
     if variants if local is None else local:
-        grey = decode_luminance(data, limits, LOCAL_DECODE_SIDE)
-        features = local_features(grey, LOCAL_FEATURES if variants else QUERY_LOCAL_FEATURES)
-        if features is not None:
-            out.append(features)
+        out.extend(local_fingerprints(grey, query=not variants))
     return out
+
+
+def local_fingerprints(grey: NDArray[np.uint8], *, query: bool) -> list[Fingerprint]:
+    """The ``orb`` fingerprint of decoded luminance as a list (empty when too few keypoints)."""
+    features = local_features(grey, QUERY_LOCAL_FEATURES if query else LOCAL_FEATURES)
+    return [] if features is None else [features]
 
 
 def pdq_full_decode(data: bytes, limits: Limits) -> tuple[str, int]:

@@ -1,7 +1,7 @@
 """ImageIndex: registered images found by PDQ Hamming search (FAISS multi-index hashing) plus pHash.
 
-Every registered image contributes 21 *items* (see :mod:`mediamanager.fingerprint.image`): the
-whole image, its 7 dihedral variants, 4 small rotations and 9 windows keeping 80 % of the area,
+Every registered image contributes 25 *items* (see :mod:`mediamanager.fingerprint.image`): the
+whole image, its 7 dihedral variants, 4 small rotations, 9 windows keeping 80 % of the area, 4 wider rotations (+-7.5, +-10 degrees),
 each with a 256-bit PDQ code and a 64-bit pHash. A query hashes once (part 0) and is compared
 with all of them, so flips, small rotations and crops cost memory at registration, not time
 at scan.
@@ -48,7 +48,7 @@ Removing a key marks it dead; its items are skipped at once and dropped by :meth
 On-disk layout written by :meth:`ImageIndex.save` (a directory, replaced atomically):
 
 * ``manifest.json``: ``{"format": "mediamanager-image-index", "version": 1, "hash": "pdq+phash64",
-  "canonical": "draft-L-area64", "strong_pdq", "weak_pdq", "weak_phash", "shard_size",
+  "canonical": "draft-L-192-area64", "strong_pdq", "weak_pdq", "weak_phash", "shard_size",
   "nhash", "nbits", "nflip", "shards": s, "items": n, "local_items": k, "local_features": bool}``;
 * ``keys.json``: JSON list, the work key of each key id (only live keys are written);
 * ``shard-{s:05d}/pdq.npy``: ``uint8``, shape ``(m, 32)``: PDQ code of each item, pdqhash bit order;
@@ -77,13 +77,12 @@ import numpy.typing as npt
 
 from mediamanager.errors import InputError, IntegrityError, InvalidFingerprintError
 from mediamanager.fingerprint.image import (
-    LOCAL_DECODE_SIDE,
     PDQ_MIN_QUALITY,
-    QUERY_LOCAL_FEATURES,
+    QUERY_PARTS,
     decode_luminance,
     global_fingerprints,
     image_fingerprints,
-    local_features,
+    local_fingerprints,
     unpack_local_features,
 )
 from mediamanager.fingerprint.index.base import (
@@ -247,21 +246,17 @@ class ImageIndex(FingerprintIndex):
     def search(self, content: Any, limit: int = 10) -> list[Match]:
         """Registered images found in ``content`` (bytes or a path), best first.
 
-        The global hashes are tried first (one PDQ and one pHash from a 1/8-scale decode); only
-        when they find nothing, and local features are enabled and registered, is the image
-        decoded again at 1/4 scale for ORB features and geometric verification.
+        The global hashes are tried first (one PDQ and one pHash of the reduced decode); only
+        when they find nothing, and local features are enabled and registered, are ORB features
+        computed from the same pixels and verified geometrically.
         """
         self._check_limit(limit)
-        data = _read_content(content)
-        matches = self.search_fingerprints(
-            global_fingerprints(decode_luminance(data, self.limits), variants=False), limit
-        )
+        grey = decode_luminance(_read_content(content), self.limits)
+        matches = self.search_fingerprints(global_fingerprints(grey, variants=False), limit)
         if matches or not self.local_features or self._local.size == 0:
             return matches
-        features = local_features(
-            decode_luminance(data, self.limits, LOCAL_DECODE_SIDE), QUERY_LOCAL_FEATURES
-        )
-        return [] if features is None else self._search_local(features, limit)
+        features = local_fingerprints(grey, query=True)
+        return self._search_local(features[0], limit) if features else []
 
     # fingerprint level ---------------------------------------------------------------------
     def add_fingerprints(self, key: str, fps: Sequence[Fingerprint]) -> None:
@@ -329,9 +324,13 @@ class ImageIndex(FingerprintIndex):
         self._check_limit(limit)
         pdq, phash, _part, quality = _codes(fps, query=True)
         keep = quality >= FLAT_QUALITY
-        matches = (
-            self.search_codes(pdq[keep], phash[keep], limit, quality=quality[keep])[0] if keep.any() else []
-        )
+        best: dict[str, Match] = {}  # the image as given and its trimmed part: the best of both per key
+        rows = self.search_codes(pdq[keep], phash[keep], limit, quality=quality[keep]) if keep.any() else []
+        for found in rows:
+            for m in found:
+                if m.key not in best or m.score > best[m.key].score:
+                    best[m.key] = m
+        matches = sorted(best.values(), key=lambda m: (-m.score, m.key))[:limit]
         if matches or not self.local_features:
             return matches
         orb = next((fp for fp in fps if fp.kind == "orb"), None)
@@ -471,7 +470,7 @@ class ImageIndex(FingerprintIndex):
                     np.save(staging / f"local.{name}.npy", np.ascontiguousarray(values))
             (staging / "keys.json").write_text(json.dumps([self._keys[key_id] for key_id in live]))
             manifest = {
-                "format": FORMAT, "version": FORMAT_VERSION, "hash": "pdq+phash64", "canonical": "draft-L-area64",
+                "format": FORMAT, "version": FORMAT_VERSION, "hash": "pdq+phash64", "canonical": "draft-L-192-area64",
                 "strong_pdq": STRONG_PDQ, "weak_pdq": WEAK_PDQ, "weak_phash": WEAK_PHASH,
                 "shard_size": self.shard_size, "nhash": self.nhash, "nbits": self.nbits, "nflip": self.nflip,
                 "shards": shards, "items": items, "local_items": local_items,
@@ -548,11 +547,11 @@ def _empty(name: str) -> npt.NDArray[Any]:
 
 
 def _codes(fps: Sequence[Fingerprint], *, query: bool) -> tuple[U8, U8, U8, U8]:
-    """Pair each part's PDQ and pHash; a query uses part 0 (the image as given) only."""
+    """Pair each part's PDQ and pHash; a query uses part 0 (the image as given) and its trimmed part."""
     pdq: dict[int, tuple[bytes, int]] = {}
     phash: dict[int, bytes] = {}
     for fp in fps:
-        if query and fp.part != 0:
+        if query and fp.part not in QUERY_PARTS:
             continue
         try:
             if fp.kind == "pdq":

@@ -5,10 +5,12 @@ Texts are fingerprinted a batch at a time with :func:`mediamanager.fingerprint.f
 is several times faster than one call per text. Their ISCC code is computed only when the scan asks for it
 (``ScanConfig.iscc``): iscc-core's pure-Python code costs about 30 ms per e-mail, ten
 times the matching fingerprints, and a third of an image's time; matching does not use it.
-Everything else goes through ``fingerprint_content(..., query=True)``: images get the
-fingerprints a lookup uses (untransformed PDQ/pHash, and the ORB local features the registry
-falls back on for crops, rotations and frames), not the 21 registration variants (the
-embedded-signal readers parse the bytes' metadata without decoding pixels).
+Everything else goes through ``fingerprint_content(..., query=True, local=False)``: images get
+the fingerprints a lookup uses (untransformed PDQ/pHash from one reduced decode), not the 25
+registration variants (the embedded-signal readers parse the bytes' metadata without decoding
+pixels). Their ORB local features, which the registry falls back on for crops, rotations and
+frames, are deferred: the match step computes them from the same decoded pixels only for the
+images the global hashes did not match (``Record.extra["deferred_local"]``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from mediamanager.scan.steps.context import StepContext
 if TYPE_CHECKING:
     from mediamanager.fingerprint import ContentFingerprints
 
-__all__ = ["fingerprint_records"]
+__all__ = ["DEFERRED_LOCAL", "fingerprint_records"]
+
+DEFERRED_LOCAL = "deferred_local"  # Record.extra key: computes an image query's ORB fingerprints
 
 TEXT_BATCH = 256
 _PROGRAMMING_ERRORS = (TypeError, AttributeError, NameError, ImportError)
@@ -39,9 +43,11 @@ def _one(rec: Record, iscc: bool) -> None:
         rec.error = "item has no content"
         return
     try:
-        # query=True: what a lookup needs (an image's untransformed PDQ/pHash plus its ORB
-        # features, which find crops and frames), not the registration set of 21 variants.
-        fp = fingerprint_content(content, rec.media_type, filename=rec.filename, with_iscc=iscc, query=True)
+        # query=True: what a lookup needs (an image's untransformed PDQ/pHash), not the registration
+        # set of 25 variants; local=False defers its ORB features to the match step.
+        fp = fingerprint_content(
+            content, rec.media_type, filename=rec.filename, with_iscc=iscc, query=True, local=False
+        )
     except MediaManagerError as exc:
         rec.error = f"{type(exc).__name__}: {exc}"
     except _PROGRAMMING_ERRORS:
@@ -59,6 +65,8 @@ def _apply(rec: Record, fp: ContentFingerprints) -> None:
     rec.sha256 = fp.sha256
     rec.iscc = fp.iscc or None
     rec.fingerprints = tuple(fp.fingerprints)
+    if fp.deferred is not None:
+        rec.extra[DEFERRED_LOCAL] = fp.deferred
 
 
 def _texts(recs: list[Record], iscc: bool) -> None:
