@@ -216,6 +216,20 @@ class LedgerService:
             raise NotFoundError(f"no ledger event {seq}")
         return _event_dict(row)
 
+    def usage_counts(self, owner: Owner, work_ids: Sequence[str]) -> dict[str, int]:
+        """How many usage events (scans that found it) each of ``owner``'s ``work_ids`` has; 0 when none."""
+        counts = dict.fromkeys(work_ids, 0)
+        if not work_ids:
+            return counts
+        with self.uow.read() as conn:
+            rows = conn.execute(
+                sa.select(ledger_events.c.work_id, sa.func.count())
+                .where(ledger_events.c.owner_id == owner.id, ledger_events.c.work_id.in_(list(work_ids)))
+                .group_by(ledger_events.c.work_id)
+            ).all()
+        counts.update({work_id: int(n) for work_id, n in rows})
+        return counts
+
     def work_usage(self, owner: Owner, work_id: str) -> dict[str, Any]:
         """Where the owner's work was found: every event about it (404 for another owner's work)."""
         with self.uow.read() as conn:
