@@ -9,6 +9,10 @@ NAV: list[tuple[str, str]] = [
     ("/my/register", "Register works"),
     ("/my/preferences", "Preferences"),
     ("/my/domains", "Domains"),
+    ("/my/disputes", "Disputes"),
+    ("/my/usage", "Where found"),
+    ("/my/licences", "Licences"),
+    ("/my/statements", "Statements"),
     ("/my/tokens", "API tokens"),
     ("/my/account", "Account"),
 ]

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mediamanager.web.pages import account, auth, domains, preferences, register, tokens, works
+from mediamanager.web.pages import (
+    account,
+    auth,
+    disputes,
+    domains,
+    licences,
+    preferences,
+    register,
+    statements,
+    tokens,
+    usage,
+    works,
+)
 
 __all__ = ["PAGES"]
 
@@ -16,4 +28,8 @@ PAGES: list[APIRouter] = [
     domains.router,
     tokens.router,
     account.router,
+    disputes.router,
+    usage.router,
+    licences.router,
+    statements.router,
 ]

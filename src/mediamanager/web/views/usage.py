@@ -32,7 +32,7 @@ DECISION_LABELS = {
     "kept-as-allowed": "used as you allowed",
     "dropped": "left out of the dataset",
 }
-assert tuple(DECISION_LABELS) == DECISIONS
+assert set(DECISION_LABELS) == set(DECISIONS)
 MAX_MONTHS = 36  # the chart's span; older months are still in the tables
 
 
@@ -53,7 +53,7 @@ def months(first: str, last: str) -> list[str]:
 
 
 def _by_decision() -> dict[str, int]:
-    return dict.fromkeys(DECISIONS, 0)
+    return dict.fromkeys(DECISION_LABELS, 0)
 
 
 @dataclass
@@ -94,7 +94,7 @@ def usage_overview(summary: Mapping[str, Any]) -> UsageOverview:
     datasets: dict[tuple[str, str], DatasetRow] = {}
     scans: dict[str, dict[str, Any]] = {}
     per_month: dict[tuple[str, int], int] = defaultdict(int)
-    order = list(DECISIONS)
+    order = list(DECISION_LABELS)
     for r in summary["scans"]:
         items = int(r["items"])
         totals[r["decision"]] += items
