@@ -25,6 +25,7 @@ if [ "$profile" = full ]; then
     command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
     command -v fpcalc >/dev/null 2>&1 || need_apt+=(libchromaprint-tools)
     command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+    command -v npm >/dev/null 2>&1 || need_apt+=(npm)
     if ((${#need_apt[@]})); then
         if [ "$(id -u)" = 0 ]; then
             log "installing system packages: ${need_apt[*]}"
@@ -70,5 +71,18 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     touch "$stamp"
 else
     log "$profile install is up to date ($stamp newer than pyproject.toml)"
+fi
+if [ "$profile" = full ]; then
+    # axe-core for the portal's accessibility tests: pinned in tests/web/axe/package-lock.json,
+    # installed once by `npm ci`; the tests read node_modules from disk, so nothing is fetched after.
+    axe=tests/web/axe
+    if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] || [ "$axe/package-lock.json" -nt "$axe/node_modules/.package-lock.json" ]; then
+        if command -v npm >/dev/null 2>&1; then
+            log "installing axe-core for the accessibility tests (npm ci in $axe)"
+            (cd "$axe" && npm ci --no-audit --no-fund)
+        else
+            log "npm is missing: the portal's accessibility tests need it (sudo apt-get install npm)"
+        fi
+    fi
 fi
 log "ready ($profile): $(.venv/bin/mediamanager --version 2>/dev/null || echo 'mediamanager installed')"

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         description="Ed25519 key (PEM) that signs audit checkpoints; generated there on first use. Default: "
         "beside an SQLite file (<db>.registry-key.pem), else ~/.config/mediamanager/registry-key-<hash>.pem.",
     )
+    portal_secret_key: str | None = Field(
+        default=None,
+        description="Key that signs the portal's password-reset links and messages; default: a random key "
+        "per process (reset links then end with a restart).",
+    )
     signup_rate_per_minute: float = Field(
         default=10.0,
         ge=0,

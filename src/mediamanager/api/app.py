@@ -138,6 +138,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
+    from mediamanager.web.app import mount_portal  # the portal sits on the same app, at /
+
+    mount_portal(app)
     return app
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "AuditReport",
     "append",
     "canonical_json",
+    "entries_about",
     "lock_head",
     "read_entries",
     "read_head",
@@ -217,6 +218,20 @@ def read_entries(conn: sa.Connection, *, after: int = 0, limit: int = 100) -> li
     rows = conn.execute(
         sa.select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(limit)
     ).all()
+    return _entries(rows)
+
+
+def entries_about(conn: sa.Connection, entity: str, entity_id: str) -> list[AuditEntry]:
+    """Every entry about one record (for example a dispute's steps), oldest first."""
+    rows = conn.execute(
+        sa.select(audit_log)
+        .where(audit_log.c.entity == entity, audit_log.c.entity_id == entity_id)
+        .order_by(audit_log.c.seq)
+    ).all()
+    return _entries(rows)
+
+
+def _entries(rows: Any) -> list[AuditEntry]:
     return [
         AuditEntry(
             r.seq,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from mediamanager.errors import ConflictError, InputError, NotFoundError
 from mediamanager.lookup import DisputeStatus
+from mediamanager.registry.audit import AuditEntry, entries_about
 from mediamanager.registry.matching import EXACT_KINDS
 from mediamanager.registry.records import DisputeRecord, Owner, WorkInput, clean_text
 from mediamanager.registry.store.tables import disputes, owners, works
@@ -72,6 +73,12 @@ class DisputeService:
         with self.uow.read() as conn:
             row, role = _visible(conn, owner, dispute_id)
         return _record(row, role, self.uow.now())
+
+    def history(self, owner: Owner, dispute_id: str) -> list[AuditEntry]:
+        """The dispute's steps as the audit chain recorded them, oldest first (parties and operators only)."""
+        with self.uow.read() as conn:
+            _visible(conn, owner, dispute_id)
+            return entries_about(conn, "dispute", dispute_id)
 
     def respond(self, owner: Owner, dispute_id: str, evidence: str) -> DisputeRecord:
         """Add the party's evidence; the later registrant's answer stops the dispute from lapsing."""

@@ -29,7 +29,7 @@ from mediamanager.model import Purpose, utcnow
 from mediamanager.registry.records import Owner
 from mediamanager.registry.store.ledger_tables import ledger_events, ledger_head, licences, submissions
 from mediamanager.registry.store.tables import owners, works
-from mediamanager.registry.uow import UnitOfWork
+from mediamanager.registry.uow import UnitOfWork, require_own_work
 
 __all__ = ["LedgerService"]
 
@@ -237,6 +237,20 @@ class LedgerService:
             raise NotFoundError(f"no ledger event {seq}")
         return _event_dict(row)
 
+    def usage_counts(self, owner: Owner, work_ids: Sequence[str]) -> dict[str, int]:
+        """How many usage events (scans that found it) each of ``owner``'s ``work_ids`` has; 0 when none."""
+        counts = dict.fromkeys(work_ids, 0)
+        if not work_ids:
+            return counts
+        with self.uow.read() as conn:
+            rows = conn.execute(
+                sa.select(ledger_events.c.work_id, sa.func.count())
+                .where(ledger_events.c.owner_id == owner.id, ledger_events.c.work_id.in_(list(work_ids)))
+                .group_by(ledger_events.c.work_id)
+            ).all()
+        counts.update({work_id: int(n) for work_id, n in rows})
+        return counts
+
     def work_usage(self, owner: Owner, work_id: str) -> dict[str, Any]:
         """Where the owner's work was found: every event about it (404 for another owner's work)."""
         with self.uow.read() as conn:
@@ -247,6 +261,60 @@ class LedgerService:
             raise NotFoundError(f"no work {work_id!r}")
         events = self.events_for(owner, work_id=work_id, limit=10_000)
         return {"work_id": work_id, "events": events, "items": sum(e["items"] for e in events)}
+
+    def usage_summary(self, owner: Owner, *, work_id: str | None = None) -> dict[str, Any]:
+        """Where the owner's works were found, totalled in SQL: one row per scan and one per work.
+
+        ``scans``: per scan (dataset, version, builder, purpose, scan time) and decision, the items
+        and distinct works; ``works``: per work and decision, the items and distinct scans. With
+        ``work_id`` only that work counts (404 for another owner's work, like a missing one).
+        """
+        e = ledger_events.c
+        with self.uow.read() as conn:
+            where = [e.owner_id == owner.id]
+            if work_id is not None:
+                require_own_work(conn, owner.id, work_id)
+                where.append(e.work_id == work_id)
+            scan_cols = (
+                e.scan_id,
+                e.dataset,
+                e.dataset_version,
+                e.builder_id,
+                e.purpose,
+                e.scan_time,
+                e.decision,
+            )
+            scans = conn.execute(
+                sa.select(
+                    *scan_cols,
+                    owners.c.display_name.label("builder_name"),
+                    sa.func.sum(e["items"]).label("items"),
+                    sa.func.count(sa.distinct(e.work_id)).label("works"),
+                    sa.func.count().label("events"),
+                )
+                .select_from(ledger_events.outerjoin(owners, owners.c.id == e.builder_id))
+                .where(*where)
+                .group_by(*scan_cols, owners.c.display_name)
+                .order_by(e.scan_time, e.scan_id, e.decision)
+            ).all()
+            per_work = conn.execute(
+                sa.select(
+                    e.work_id,
+                    works.c.title,
+                    e.decision,
+                    sa.func.sum(e["items"]).label("items"),
+                    sa.func.count(sa.distinct(e.scan_id)).label("scans"),
+                    sa.func.count().label("events"),
+                )
+                .select_from(ledger_events.outerjoin(works, works.c.id == e.work_id))
+                .where(*where)
+                .group_by(e.work_id, works.c.title, e.decision)
+                .order_by(e.work_id, e.decision)
+            ).all()
+        return {
+            "scans": [dict(r._mapping) for r in scans],
+            "works": [dict(r._mapping) for r in per_work],
+        }
 
     def verify(self, *, batch: int = 5000) -> ChainReport:
         with self.uow.read() as conn:

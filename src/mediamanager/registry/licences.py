@@ -31,7 +31,7 @@ from mediamanager.registry.records import Owner
 from mediamanager.registry.store.ledger_tables import licences
 from mediamanager.registry.store.tables import owners, works
 
-__all__ = ["GRANT_BUNDLE", "LicenceService", "default_grant_key_path", "load_grant_key"]
+__all__ = ["GRANT_BUNDLE", "LicenceService", "default_grant_key_path", "ledger_services", "load_grant_key"]
 
 GRANT_BUNDLE = "mediamanager-grants/1"
 MAX_WORKS = 1000
@@ -46,6 +46,17 @@ def load_grant_key(path: str | None) -> Ed25519PrivateKey:
     from mediamanager.scan.attest import load_or_create_key
 
     return load_or_create_key(Path(path) if path else default_grant_key_path())
+
+
+def ledger_services(state: Any) -> tuple[LedgerService, LicenceService]:
+    """An app's ledger and licence services, made once from ``state.uow`` and ``state.settings`` and kept on ``state``.
+
+    The API and the portal share them, so both sign grants with the one key.
+    """
+    if getattr(state, "licences", None) is None:
+        state.ledger = LedgerService(state.uow)
+        state.licences = LicenceService(state.ledger, load_grant_key(state.settings.grant_key_path))
+    return state.ledger, state.licences
 
 
 def _licence(row: Any) -> dict[str, Any]:

@@ -191,6 +191,41 @@ class WorkService:
             ).all()
         return [work_record(r, ()) for r in rows]
 
+    def search_works(
+        self,
+        owner: Owner,
+        *,
+        query: str = "",
+        media_type: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[WorkRecord], int]:
+        """One page of ``owner``'s works, newest first, whose title, creator or collection contains
+        ``query`` (case-insensitive), and how many match in all. Served by ``ix_works_owner_id_created_at``."""
+        where = [works.c.owner_id == owner.id]
+        text = query.strip()[:200]
+        if text:
+            like = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                sa.or_(
+                    sa.func.lower(works.c.title).like(like, escape="\\"),
+                    sa.func.lower(works.c.creator).like(like, escape="\\"),
+                    sa.func.lower(sa.func.coalesce(works.c.collection, "")).like(like, escape="\\"),
+                )
+            )
+        if media_type:
+            where.append(works.c.media_type == media_type)
+        with self.uow.read() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(works).where(*where)).scalar_one()
+            rows = conn.execute(
+                sa.select(*_WORK_COLUMNS)
+                .where(*where)
+                .order_by(works.c.created_at.desc(), works.c.id.desc())
+                .limit(max(1, min(limit, 200)))
+                .offset(max(0, offset))
+            ).all()
+        return [work_record(r, ()) for r in rows], int(total)
+
     def update_work(self, owner: Owner, work_id: str, changes: Mapping[str, Any]) -> WorkRecord:
         """Change a work's descriptive fields: title, creator, aliases, source_urls, collection."""
         allowed = {"title": 500, "creator": 300, "collection": 200}

@@ -13,7 +13,7 @@ from mediamanager.api.deps import CurrentOwner
 from mediamanager.errors import MediaTooLargeError, NotFoundError
 from mediamanager.ledger.exports import export_statement
 from mediamanager.registry.ledger import LedgerService
-from mediamanager.registry.licences import LicenceService, load_grant_key
+from mediamanager.registry.licences import LicenceService, ledger_services
 
 __all__ = ["router"]
 
@@ -21,12 +21,8 @@ router = APIRouter(tags=["ledger"])
 
 
 def _services(request: Request) -> tuple[LedgerService, LicenceService]:
-    """The ledger's services, made once per app from its unit of work and settings."""
-    state = request.app.state
-    if getattr(state, "ledger", None) is None:
-        state.ledger = LedgerService(state.uow)
-        state.licences = LicenceService(state.ledger, load_grant_key(state.settings.grant_key_path))
-    return state.ledger, state.licences
+    """The ledger's services, made once per app (shared with the portal)."""
+    return ledger_services(request.app.state)
 
 
 def _read(upload: UploadFile, limit: int) -> bytes:

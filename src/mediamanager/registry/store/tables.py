@@ -14,11 +14,13 @@ import sqlalchemy as sa
 __all__ = [
     "audit_head",
     "audit_log",
+    "credentials",
     "disputes",
     "domains",
     "fingerprints",
     "metadata",
     "owners",
+    "portal_sessions",
     "preferences",
     "tokens",
     "work_urls",
@@ -97,6 +99,7 @@ works = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
     sa.UniqueConstraint("owner_id", "sha256"),  # one claim per owner per content: bulk runs are idempotent
+    sa.Index("ix_works_owner_id_created_at", "owner_id", "created_at"),  # revision 0008: the portal's list
 )
 
 fingerprints = sa.Table(
@@ -200,4 +203,26 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Revision 0008: the creators' portal. A login is a password on an owner account; a session is
+# stored by the sha256 of its id (like API tokens), so a database leak hands out no live session.
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("owner_id", ID, sa.ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),  # lower-cased
+    sa.Column("password_hash", sa.String(200), nullable=False),  # argon2id encoded string
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+portal_sessions = sa.Table(
+    "portal_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # sha256 hex of the cookie value
+    sa.Column("owner_id", ID, sa.ForeignKey("owners.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
 )
