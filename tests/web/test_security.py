@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 from PIL import Image
-
 from tests.loopback import LiveServer
 from tests.web.conftest import PASSWORD, PortalClient
 
@@ -33,7 +32,9 @@ def _jpeg(seed: int = 0, size: int = 64) -> bytes:
     return out.getvalue()
 
 
-def _upload(c: PortalClient, content: bytes, name: str = "a.jpg", ctype: str = "image/jpeg", keep: bool = True) -> httpx.Response:
+def _upload(
+    c: PortalClient, content: bytes, name: str = "a.jpg", ctype: str = "image/jpeg", keep: bool = True
+) -> httpx.Response:
     token = c.csrf("/my/register")
     return c.http.post(
         "/my/register/upload",
@@ -74,7 +75,12 @@ def test_every_portal_object_route_answers_404_to_another_account(
     assert a.post("/my/domains", {"domain": "alice.example"}).status_code == 303
     created = a.post("/my/tokens", {"label": "second"}, page="/my/tokens")
     token_id = re.findall(r'action="/my/tokens/([0-9a-f]{32})/revoke"', created.text)[0]
-    ids = {"work_id": work["work_id"], "domain": "alice.example", "token_id": token_id, "token": "not-a-token"}
+    ids = {
+        "work_id": work["work_id"],
+        "domain": "alice.example",
+        "token_id": token_id,
+        "token": "not-a-token",
+    }
     assert a.http.get(f"/my/works/{work['work_id']}/thumbnail").status_code == 200  # A sees A's own
     for (method, path), expected in sorted(PORTAL_OBJECT_ROUTES.items()):
         url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
@@ -89,14 +95,26 @@ def test_every_portal_object_route_answers_404_to_another_account(
     assert "0 works" in b.http.get("/my/works").text
 
 
-def test_csrf_is_enforced_on_every_form(live_portal: LiveServer, portal_client: Callable[[], PortalClient]) -> None:
+def test_csrf_is_enforced_on_every_form(
+    live_portal: LiveServer, portal_client: Callable[[], PortalClient]
+) -> None:
     c = portal_client()
     c.signup("carol@example.org")
-    forms = ["/logout", "/my/tokens", "/my/domains", "/my/preferences", "/my/preferences/preview", "/my/account/delete"]
+    forms = [
+        "/logout",
+        "/my/tokens",
+        "/my/domains",
+        "/my/preferences",
+        "/my/preferences/preview",
+        "/my/account/delete",
+    ]
     for path in forms:
         assert c.http.post(path, data={"label": "x", "domain": "x.example"}).status_code == 403, path
         assert c.http.post(path, data={"csrf_token": "wrong" * 9}).status_code == 403, path
-    assert c.http.post("/my/register/upload", files={"file": ("a.jpg", _jpeg(), "image/jpeg")}).status_code == 403
+    assert (
+        c.http.post("/my/register/upload", files={"file": ("a.jpg", _jpeg(), "image/jpeg")}).status_code
+        == 403
+    )
     # anonymous forms too: login without the cookie-bound token is refused
     fresh = httpx.post(f"{live_portal.url}/login", data={"email": "carol@example.org", "password": PASSWORD})
     assert fresh.status_code == 403
@@ -134,7 +152,9 @@ def _check_page(answer: httpx.Response, path: str) -> None:
     assert not re.search(r'(src|href)="(https?:)?//', html), path
 
 
-def test_an_xss_title_renders_as_text(live_portal: LiveServer, portal_client: Callable[[], PortalClient]) -> None:
+def test_an_xss_title_renders_as_text(
+    live_portal: LiveServer, portal_client: Callable[[], PortalClient]
+) -> None:
     c = portal_client()
     c.signup("eve@example.org", name=XSS)
     _upload(c, _jpeg(2), name=XSS + ".jpg")
@@ -160,7 +180,9 @@ def test_session_id_changes_at_login_and_logout_ends_it(
     token = re.search(r'name="csrf_token" value="([^"]+)"', victim.get("/login").text)
     assert token is not None
     # the planted session is Mallory's, so the login page carries her CSRF token; login rotates the id
-    answer = victim.post("/login", data={"csrf_token": token.group(1), "email": "frank@example.org", "password": PASSWORD})
+    answer = victim.post(
+        "/login", data={"csrf_token": token.group(1), "email": "frank@example.org", "password": PASSWORD}
+    )
     assert answer.status_code == 303
     new = re.search(r"mm_session=([^;]+)", answer.headers["set-cookie"]).group(1)  # type: ignore[union-attr]
     assert new not in (planted, first)
@@ -170,7 +192,17 @@ def test_session_id_changes_at_login_and_logout_ends_it(
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     # logout deletes the session server-side: the old cookie value no longer opens anything
-    assert victim.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', victim.get("/my/account").text).group(1)}).status_code == 303  # type: ignore[union-attr]
+    assert (
+        victim.post(
+            "/logout",
+            data={
+                "csrf_token": re.search(
+                    r'name="csrf_token" value="([^"]+)"', victim.get("/my/account").text
+                ).group(1)
+            },
+        ).status_code
+        == 303
+    )  # type: ignore[union-attr]
     replay = httpx.get(f"{live_portal.url}/my/works", cookies={"mm_session": new}, follow_redirects=False)
     assert replay.status_code == 303 and replay.headers["location"].startswith("/login?next=")
     victim.close()
@@ -190,7 +222,11 @@ def test_login_is_rate_limited_per_account_and_address(
     other = portal_client()
     codes = []
     for _ in range(6):
-        codes.append(other.post("/login", {"email": "grace@example.org", "password": "wrong password!"}, page="/login").status_code)
+        codes.append(
+            other.post(
+                "/login", {"email": "grace@example.org", "password": "wrong password!"}, page="/login"
+            ).status_code
+        )
     assert codes == [401, 401, 401, 401, 401, 429]
     # even the right password waits now
     right = other.post("/login", {"email": "grace@example.org", "password": PASSWORD}, page="/login")
@@ -201,7 +237,9 @@ def test_login_is_rate_limited_per_account_and_address(
     assert ok.status_code == 303
 
 
-def test_uploads_are_capped_and_type_checked(live_portal: LiveServer, portal_client: Callable[[], PortalClient]) -> None:
+def test_uploads_are_capped_and_type_checked(
+    live_portal: LiveServer, portal_client: Callable[[], PortalClient]
+) -> None:
     c = portal_client()
     c.signup("ivan@example.org")
     assert _upload(c, b"MZ\x90\x00" * 100, "tool.exe", "application/x-msdownload").status_code == 415
@@ -235,5 +273,7 @@ def test_password_reset_link_is_one_time(
     assert other.post(path, {"password": "yet another password"}, page=path).status_code == 400  # used
     assert c.http.get("/my/works").status_code == 303  # the old session ended with the reset
     fresh = portal_client()
-    ok = fresh.post("/login", {"email": "judy@example.org", "password": "a brand new password"}, page="/login")
+    ok = fresh.post(
+        "/login", {"email": "judy@example.org", "password": "a brand new password"}, page="/login"
+    )
     assert ok.status_code == 303

@@ -113,7 +113,9 @@ def _install_error_pages(app: FastAPI) -> None:
             from fastapi.exception_handlers import http_exception_handler
 
             return await http_exception_handler(request, exc)
-        return render(request, "error.html", {"status": exc.status_code, "message": str(exc.detail)}, exc.status_code)
+        return render(
+            request, "error.html", {"status": exc.status_code, "message": str(exc.detail)}, exc.status_code
+        )
 
     app.add_exception_handler(MediaManagerError, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_form)
