@@ -33,7 +33,8 @@ def live_portal(db_url: str) -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
+# Module scope: a sync Playwright left running would break later modules that start their own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
