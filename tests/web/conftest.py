@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-
 from tests.loopback import LiveServer, serve_registry
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -34,7 +33,8 @@ def live_portal(db_url: str) -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
+# Module scope: a sync Playwright left running would break later modules that start their own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -67,7 +67,14 @@ def page(browser: Any) -> Iterator[Any]:
     pg.blocked_requests = blocked
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # A 4xx answer the test provokes on purpose shows up as "Failed to load resource"; any other
+    # console error (a CSP violation, a script exception) is recorded.
+    pg.on(
+        "console",
+        lambda m: (
+            errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None
+        ),
+    )
     pg.js_errors = errors
     try:
         yield pg
@@ -119,13 +126,16 @@ class PortalClient:
         assert found is not None, f"no CSRF field on {path}"
         return found.group(1)
 
-    def post(self, path: str, data: dict[str, Any] | None = None, *, page: str = "/my/account", **kw: Any) -> httpx.Response:
+    def post(
+        self, path: str, data: dict[str, Any] | None = None, *, page: str = "/my/account", **kw: Any
+    ) -> httpx.Response:
         return self.http.post(path, data={"csrf_token": self.csrf(page), **(data or {})}, **kw)
 
     def signup(self, email: str, password: str = PASSWORD, name: str = "") -> httpx.Response:
         token = self.csrf("/signup")
         answer = self.http.post(
-            "/signup", data={"csrf_token": token, "email": email, "password": password, "display_name": name or email}
+            "/signup",
+            data={"csrf_token": token, "email": email, "password": password, "display_name": name or email},
         )
         assert answer.status_code == 303, answer.text
         return answer

@@ -17,7 +17,15 @@ from mediamanager.registry.domains import DomainService
 from mediamanager.registry.ledger import LedgerService
 from mediamanager.registry.preferences import PreferenceService
 from mediamanager.registry.records import Owner
-from mediamanager.registry.store.tables import credentials, domains, owners, portal_sessions, preferences, tokens, works
+from mediamanager.registry.store.tables import (
+    credentials,
+    domains,
+    owners,
+    portal_sessions,
+    preferences,
+    tokens,
+    works,
+)
 from mediamanager.registry.uow import UnitOfWork
 from mediamanager.registry.works import WorkService
 
@@ -30,7 +38,12 @@ def export_account(uow: UnitOfWork, owner: Owner) -> dict[str, Any]:
     """Account, works (with fingerprints, without kept bytes), preferences, domains, tokens (no secrets), usage."""
     service = WorkService(uow)
     with uow.read() as conn:
-        ids = [r.id for r in conn.execute(sa.select(works.c.id).where(works.c.owner_id == owner.id).order_by(works.c.created_at))]
+        ids = [
+            r.id
+            for r in conn.execute(
+                sa.select(works.c.id).where(works.c.owner_id == owner.id).order_by(works.c.created_at)
+            )
+        ]
     all_works = [service.get_work(owner, work_id) for work_id in ids]
     usage = LedgerService(uow).usage_counts(owner, ids)
     return {
@@ -68,7 +81,12 @@ def export_account(uow: UnitOfWork, owner: Owner) -> dict[str, Any]:
             for d in DomainService(uow).list_domains(owner)
         ],
         "tokens": [
-            {"id": t.id, "label": t.label, "created_at": t.created_at.isoformat(), "revoked": t.revoked_at is not None}
+            {
+                "id": t.id,
+                "label": t.label,
+                "created_at": t.created_at.isoformat(),
+                "revoked": t.revoked_at is not None,
+            }
             for t in AccountService(uow).list_tokens(owner)
         ],
     }

@@ -75,7 +75,9 @@ class CredentialService:
         """A new owner account (with its first API token) and its password."""
         address, pw = _email(email), _password(password)
         with self.uow.read() as conn:
-            taken = conn.execute(sa.select(credentials.c.owner_id).where(credentials.c.email == address)).first()
+            taken = conn.execute(
+                sa.select(credentials.c.owner_id).where(credentials.c.email == address)
+            ).first()
         if taken is not None:
             raise ConflictError("an account with this e-mail address exists already; log in instead")
         owner, _token = AccountService(self.uow).create_owner(display_name or address, email=address)

@@ -7,9 +7,11 @@ files under ``/static/`` and every response carries a Content-Security-Policy wi
 
 from __future__ import annotations
 
+import inspect
 import logging
 import secrets
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -83,6 +85,15 @@ def mount_portal(app: FastAPI) -> None:
     log.debug("portal mounted from %s", resources.files("mediamanager.web"))
 
 
+async def _delegate(handler: Any, request: Request, exc: Exception) -> Response:
+    """Call the API's own handler (sync or async) for a request that is not a portal page's."""
+    result = handler(request, exc)
+    if inspect.isawaitable(result):
+        result = await result
+    answer: Response = result
+    return answer
+
+
 def _install_error_pages(app: FastAPI) -> None:
     """Errors on portal routes answer an HTML page; the API's own JSON answers are left as they are."""
     api_domain = app.exception_handlers[MediaManagerError]
@@ -91,13 +102,13 @@ def _install_error_pages(app: FastAPI) -> None:
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         if not getattr(request.state, "portal", False):
-            return await api_domain(request, exc)  # type: ignore[no-any-return]
+            return await _delegate(api_domain, request, exc)
         status = status_for(exc)
         return render(request, "error.html", {"status": status, "message": safe_message(str(exc))}, status)
 
     async def invalid_form(request: Request, exc: Exception) -> Response:
         if not getattr(request.state, "portal", False):
-            return await api_validation(request, exc)  # type: ignore[no-any-return]
+            return await _delegate(api_validation, request, exc)
         assert isinstance(exc, RequestValidationError)
         fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors()[:5])
         return render(request, "error.html", {"status": 422, "message": f"check these fields: {fields}"}, 422)
@@ -109,11 +120,13 @@ def _install_error_pages(app: FastAPI) -> None:
             return RedirectResponse(exc.headers["Location"], 303)
         if not getattr(request.state, "portal", False):
             if api_http is not None:
-                return await api_http(request, exc)  # type: ignore[no-any-return]
+                return await _delegate(api_http, request, exc)
             from fastapi.exception_handlers import http_exception_handler
 
             return await http_exception_handler(request, exc)
-        return render(request, "error.html", {"status": exc.status_code, "message": str(exc.detail)}, exc.status_code)
+        return render(
+            request, "error.html", {"status": exc.status_code, "message": str(exc.detail)}, exc.status_code
+        )
 
     app.add_exception_handler(MediaManagerError, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_form)

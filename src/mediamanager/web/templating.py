@@ -45,7 +45,9 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
     request.state.flash_out = [*getattr(request.state, "flash_out", []), (kind, message)]
 
 
-def render(request: Request, template_name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template_name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
     """``template_name`` rendered with ``context`` plus ``request``, the signed-in ``user`` and flashes."""
     from mediamanager.web.session import pop_flashes
 

@@ -22,15 +22,23 @@ log = logging.getLogger("mediamanager.web")
 # Failed logins allowed per (e-mail, client address) in the window before the form answers 429.
 MAX_FAILURES = 5
 WINDOW_S = 15 * 60
-_failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
 
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def _recent_failures(key: tuple[str, str], now: float) -> deque[float]:
-    q = _failures[key]
+def _failures(request: Request) -> dict[tuple[str, str], deque[float]]:
+    """Failed logins of this app (one table per app, so two registries in one process never share one)."""
+    state = request.app.state
+    if not hasattr(state, "login_failures"):
+        state.login_failures = defaultdict(deque)
+    table: dict[tuple[str, str], deque[float]] = state.login_failures
+    return table
+
+
+def _recent_failures(request: Request, key: tuple[str, str], now: float) -> deque[float]:
+    q = _failures(request)[key]
     while q and q[0] <= now - WINDOW_S:
         q.popleft()
     return q
@@ -87,7 +95,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/my/works",
 ) -> Response:
     key, now = (email.strip().lower(), _client(request)), time.monotonic()
-    failures = _recent_failures(key, now)
+    failures = _recent_failures(request, key, now)
     context = {"email": email, "next": _safe_next(next)}
     if len(failures) >= MAX_FAILURES:
         wait = int(failures[0] + WINDOW_S - now) + 1
@@ -98,7 +106,7 @@ def login(
     except AuthError as exc:
         failures.append(now)
         return render(request, "login.html", {**context, "error": str(exc)}, 401)
-    _failures.pop(key, None)
+    _failures(request).pop(key, None)
     start_session(request, owner)
     return redirect(request, _safe_next(next))
 
@@ -150,5 +158,3 @@ def reset(
         return render(request, "reset.html", {"token": token, "error": str(exc)}, 400)
     start_session(request, owner)
     return redirect(request, "/my/works", "Your password is changed.")
-
-

@@ -18,7 +18,9 @@ router = page_router()
 
 
 @router.get("/my/domains")
-def domains_page(request: Request, user: RequiredUser, domains: DomainsDep, settings: SettingsDep) -> Response:
+def domains_page(
+    request: Request, user: RequiredUser, domains: DomainsDep, settings: SettingsDep
+) -> Response:
     found = domains.list_domains(user.owner)
     urls = {d.domain: verification_url(d.domain, settings.verification_scheme) for d in found}
     return render(request, "domains.html", {"domains": found, "urls": urls})

@@ -110,7 +110,9 @@ async def preview(request: Request, user: RequiredUser, _csrf: CsrfChecked) -> R
 
 
 @router.post("/my/preferences")
-async def save_preferences(request: Request, user: RequiredUser, _csrf: CsrfChecked, prefs: PreferencesDep) -> Response:
+async def save_preferences(
+    request: Request, user: RequiredUser, _csrf: CsrfChecked, prefs: PreferencesDep
+) -> Response:
     form = await request.form()
     scope, target = str(form.get("scope", "")), str(form.get("target", "")).strip()
     try:
@@ -118,7 +120,9 @@ async def save_preferences(request: Request, user: RequiredUser, _csrf: CsrfChec
         record = prefs.set_preferences(user.owner, scope, target, stated)
     except (InputError, ValueError) as exc:
         context = {**_form_context(scope if scope in SCOPES else "collection", target, Preferences())}
-        context["stated"] = sorted(((r.scope, r.target), r.preferences) for r in prefs.list_preferences(user.owner))
+        context["stated"] = sorted(
+            ((r.scope, r.target), r.preferences) for r in prefs.list_preferences(user.owner)
+        )
         context["error"] = str(exc)[:300]
         return render(request, "preferences.html", context, 422)
     return redirect(

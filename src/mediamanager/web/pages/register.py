@@ -57,7 +57,7 @@ async def upload(
             content,
             filename=name,
             keep_content=keep,
-            title=name.rsplit("/", 1)[-1],
+            title=name,
             collection=collection.strip() or None,
             if_exists="return",
         )

@@ -31,7 +31,11 @@ def create_token(
 ) -> Response:
     new = accounts.create_token(user.owner, label.strip() or "portal")
     # Rendered, not redirected: the secret is shown on this one page and never again.
-    context = {"tokens": accounts.list_tokens(user.owner), "new_secret": new.secret, "new_label": new.info.label}
+    context = {
+        "tokens": accounts.list_tokens(user.owner),
+        "new_secret": new.secret,
+        "new_label": new.info.label,
+    }
     return render(request, "tokens.html", context, 201)
 
 

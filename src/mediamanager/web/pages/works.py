@@ -85,4 +85,6 @@ def thumbnail(work_id: str, user: RequiredUser, works: WorksDep) -> Response:
             image.convert("RGB").save(out, "JPEG", quality=80)
     except (OSError, ValueError) as exc:
         raise NotFoundError(f"work {work_id!r} has no readable image") from exc
-    return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(
+        out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
