@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -103,8 +104,16 @@ class JsonlReader(ShardedFileReader):
             )
         try:
             obj: Any = orjson.loads(line)  # native parser: 3-4x the standard library's json on e-mails
-        except ValueError as exc:  # orjson.JSONDecodeError is one
-            return Record(id=f"{shard}:{offset}", shard=shard, offset=offset, error=f"invalid JSON: {exc}")
+        except ValueError:  # orjson.JSONDecodeError is one
+            # orjson refuses what RFC 8259's grammar allows but UTF-8 cannot hold (a lone surrogate
+            # escape such as "\ud800"); the standard library reads it, so the item keeps its id and
+            # fails later with the precise reason. Anything it refuses too is invalid JSON.
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                return Record(
+                    id=f"{shard}:{offset}", shard=shard, offset=offset, error=f"invalid JSON: {exc}"
+                )
         if not isinstance(obj, dict):
             return Record(
                 id=f"{shard}:{offset}", shard=shard, offset=offset, error="line is not a JSON object"
