@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,3 +115,21 @@ def test_sigkill_and_resume_give_identical_outputs(
         + len(zlines)
     )
     assert total_written == kept
+
+
+def test_progress_after_resume_counts_what_is_left(text_registry: Registered, tmp_path: Path) -> None:
+    """The resumed run's total is the items not yet in checkpoint parts, and it ends at that total."""
+    data = tmp_path / "notes.jsonl"
+    data.write_text(
+        "".join(json.dumps({"id": f"n{i}", "text": f"note {i} " * 30}) + "\n" for i in range(400))
+    )
+    out = tmp_path / "out"
+    args = _scan_args(data, out, text_registry, tmp_path / "k.pem")
+    _kill_after(args, out, 10)
+    left = 400 - 8 * _parts(out)  # one shard, every part a full batch of 8 before the kill
+    assert 0 < left < 400
+    done = subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    final = re.findall(r"^scanning: ([\d,]+)/([\d,]+) items in ", done.stderr, re.M)
+    assert final == [(f"{left:,}", f"{left:,}")], done.stderr[-2000:]
+    assert pq.read_metadata(out / "decisions.parquet").num_rows == 400

@@ -120,6 +120,11 @@ def _plan(ckpt: Checkpoint, shards: list[str], batch_size: int) -> list[ShardPla
     ]
 
 
+def _items_done(ckpt: Checkpoint, shard_count: int) -> int:
+    """Rows already in the checkpoint's part files (from Parquet footers; no row is read)."""
+    return sum(pq.ParquetFile(p).metadata.num_rows for i in range(shard_count) for p in ckpt.part_files(i))
+
+
 def _drive(
     ckpt: Checkpoint,
     executor: Executor,
@@ -286,9 +291,11 @@ def scan(
             "registry_sha256": info.sha256,
         }
         ckpt.save_state(state)
-    if on_total is not None:
-        on_total(reader.count())
     plan = _plan(ckpt, shards, config.batch_size)
+    if on_total is not None:
+        # what this run will do: after --resume, the items already in checkpoint parts are not counted again
+        count = reader.count()
+        on_total(None if count is None else max(count - _items_done(ckpt, len(shards)), 0))
     _drive(ckpt, _executor(engine, workers, ray_address), config, spec, plan, progress)
 
     total = _merge_decisions(ckpt, len(shards), out)
