@@ -165,7 +165,6 @@ class NamesTable:
     _deletes: dict[str, set[str]] = field(default_factory=dict)
     _words: set[str] = field(default_factory=set)
     _near_cache: dict[str, dict[str, int]] = field(default_factory=dict)
-    _max_words: int = 1
 
     def add(self, creator: Creator) -> None:
         no = len(self.creators)
@@ -187,7 +186,6 @@ class NamesTable:
                     self._single.setdefault(form[0], []).append((no, form, joined))
                 else:
                     self._pairs.setdefault(f"{form[0]}\x1f{form[1]}", []).append((no, form, joined))
-                self._max_words = max(self._max_words, len(form))
                 for w in form:
                     self._words.add(w)
                     if len(w) >= FUZZY_MIN and not joined:
