@@ -9,7 +9,7 @@ table answers 503 rather than "nothing found".
 
 from __future__ import annotations
 
-import asyncio
+import threading
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -53,23 +53,29 @@ class PromptIn(BaseModel):
     unknown: str = "rewrite"
 
 
-_LOADING = asyncio.Lock()
+# A threading lock, not an asyncio one: apps (and their event loops) may run in several threads of one
+# process, and the load itself runs in the thread pool.
+_LOADING = threading.Lock()
+
+
+def _load_once(state: Any, attr: str, loader: Any) -> Any:
+    with _LOADING:  # one load, however many requests arrive while it runs
+        value = getattr(state, attr, None)
+        if value is None:
+            path = getattr(state.settings, attr)
+            if not path:
+                env = f"MEDIAMANAGER_{attr.upper()}"
+                raise HTTPException(503, f"no {attr.removeprefix('guard_')} table configured ({env})")
+            value = loader(path)
+            setattr(state, attr, value)
+    return value
 
 
 async def _table(request: Request, attr: str, loader: Any) -> Any:
     """The table on ``app.state``, loaded from the settings' file on first use (off the event loop)."""
     value = getattr(request.app.state, attr, None)
-    if value is not None:
-        return value
-    async with _LOADING:  # one load, however many requests arrive while it runs
-        value = getattr(request.app.state, attr, None)
-        if value is None:
-            path = getattr(request.app.state.settings, attr)
-            if not path:
-                env = f"MEDIAMANAGER_{attr.upper()}"
-                raise HTTPException(503, f"no {attr.removeprefix('guard_')} table configured ({env})")
-            value = await run_in_threadpool(loader, path)
-            setattr(request.app.state, attr, value)
+    if value is None:
+        value = await run_in_threadpool(_load_once, request.app.state, attr, loader)
     return value
 
 
